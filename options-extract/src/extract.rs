@@ -1,0 +1,1070 @@
+//! Static extraction: evaluate module declarations (not configurations) and
+//! collect the options they declare, as `lib.evalModules` would.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rnix::ast;
+use rowan::TextRange;
+use rowan::ast::AstNode;
+
+use crate::eval::types::{SubmoduleResolver, option_type, thunk_option_type};
+use crate::eval::{
+    AttrEntry, Attrs, EvalDiagnostic, Evaluator, FileId, Origin, SubmoduleSpec, Thunk, Value,
+    to_pretty,
+};
+use crate::model::{
+    Declaration, Literal, MigrationKind, OptionDecl, OptionMigration, OptionSet, OptionType,
+    RootKind, SourceFile, Submodule, Visibility, show_option,
+};
+
+/// Submodules nest at most this deep; deeper is almost surely a type that
+/// refers to itself.
+const MAX_SUBMODULE_DEPTH: u32 = 16;
+/// Attribute nesting in an `options` tree.
+const MAX_OPTIONS_DEPTH: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Something the extractor could not do, pointing at the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: u32,
+    pub column: u32,
+    pub range: Option<(u32, u32)>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if self.line == 0 {
+            write!(f, "{}: {severity}: {}", self.file.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {severity}: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        }
+    }
+}
+
+/// A root the sources live under, and how declarations name files in it.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub kind: RootKind,
+    pub dir: PathBuf,
+}
+
+/// One module to evaluate, and where it comes from.
+#[derive(Debug, Clone)]
+pub enum ModuleSource {
+    File(PathBuf),
+    /// Source text held in memory (an editor buffer), under a path.
+    Text {
+        path: PathBuf,
+        text: String,
+    },
+}
+
+/// What to extract.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractRequest {
+    pub roots: Vec<Root>,
+    pub modules: Vec<ModuleSource>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub options: OptionSet,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read, in the order it was read.
+    pub files: Vec<PathBuf>,
+}
+
+/// A declaration before merging.
+struct RawDecl {
+    loc: Vec<String>,
+    option: Rc<Attrs>,
+    /// The module file the declaration belongs to.
+    file: FileId,
+    /// Where the declaring attribute is.
+    entry: Option<(FileId, TextRange)>,
+    /// For aliases: the option whose type this one takes.
+    alias_of: Option<Vec<String>>,
+}
+
+/// What a set of modules declares.
+#[derive(Default)]
+struct ModuleSet {
+    decls: Vec<RawDecl>,
+    freeform: Option<(Thunk, FileId)>,
+}
+
+struct Collector<'e> {
+    eval: &'e mut Evaluator,
+    /// What `config` evaluates to: filled with the declared defaults once
+    /// all declarations are collected (see [`Collector::config_view`]).
+    config: Rc<RefCell<Option<Value>>>,
+    roots: Vec<Root>,
+    migrations: Vec<OptionMigration>,
+    diagnostics: Vec<(Severity, FileId, TextRange, String)>,
+    submodule_depth: u32,
+}
+
+/// Run the extraction on a thread of its own, with a stack large enough
+/// for the deepest nesting the evaluator allows.
+pub fn extract(request: &ExtractRequest) -> Extraction {
+    let request = request.clone();
+    let worker = std::thread::Builder::new()
+        .name("micros-extract".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || extract_here(&request));
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(extraction)) => extraction,
+        Ok(Err(_)) | Err(_) => Extraction {
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                file: PathBuf::from("<extractor>"),
+                line: 0,
+                column: 0,
+                range: None,
+                message: "the extractor failed unexpectedly; this is a bug in micros-lsp".into(),
+            }],
+            ..Default::default()
+        },
+    }
+}
+
+/// Extraction on the calling thread.
+pub fn extract_here(request: &ExtractRequest) -> Extraction {
+    let root_dirs: Vec<PathBuf> = request.roots.iter().map(|r| r.dir.clone()).collect();
+    let mut eval = Evaluator::new(&root_dirs);
+    let mut collector = Collector {
+        eval: &mut eval,
+        roots: request.roots.clone(),
+        config: Rc::default(),
+        migrations: Vec::new(),
+        diagnostics: Vec::new(),
+        submodule_depth: 0,
+    };
+    let mut set = ModuleSet::default();
+    let mut seen = HashSet::new();
+    let args = collector.module_args(None);
+    for module in &request.modules {
+        let file = match module {
+            ModuleSource::File(path) => match collector.eval.load_file(path) {
+                Ok(id) => id,
+                Err(message) => {
+                    collector.diagnostics_without_file(path, message);
+                    continue;
+                }
+            },
+            ModuleSource::Text { path, text } => collector.eval.add_source(path.clone(), text),
+        };
+        if !seen.insert(file) {
+            continue;
+        }
+        let thunk = collector.eval.import_file(file);
+        collector.collect_module(thunk, file, &args, &mut set, &mut seen, &mut vec![file]);
+    }
+    collector.config_view(&set.decls);
+    let options = collector.merge(set.decls);
+    let mut migrations = std::mem::take(&mut collector.migrations);
+    migrations.sort_by(|a, b| a.from.cmp(&b.from));
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let raw = std::mem::take(&mut collector.diagnostics);
+    drop(collector);
+    let eval_diagnostics = std::mem::take(&mut eval.diagnostics);
+    for EvalDiagnostic {
+        file,
+        range,
+        message,
+    } in eval_diagnostics
+    {
+        diagnostics.push(make_diagnostic(
+            &eval,
+            Severity::Error,
+            file,
+            range,
+            message,
+        ));
+    }
+    for (severity, file, range, message) in raw {
+        diagnostics.push(make_diagnostic(&eval, severity, file, range, message));
+    }
+    diagnostics.dedup();
+    let files = (0..eval.file_count())
+        .map(|i| eval.file(FileId(i as u32)).path.clone())
+        .collect();
+    Extraction {
+        options: OptionSet {
+            options,
+            migrations,
+        },
+        diagnostics,
+        files,
+    }
+}
+
+fn make_diagnostic(
+    eval: &Evaluator,
+    severity: Severity,
+    file: FileId,
+    range: TextRange,
+    message: String,
+) -> Diagnostic {
+    if file.0 as usize >= eval.file_count() {
+        return Diagnostic {
+            severity,
+            file: PathBuf::from("<unknown>"),
+            line: 0,
+            column: 0,
+            range: None,
+            message,
+        };
+    }
+    let source = eval.file(file);
+    let (line, column) = source.line_col(range.start().into());
+    Diagnostic {
+        severity,
+        file: source.path.clone(),
+        line,
+        column,
+        range: Some((range.start().into(), range.end().into())),
+        message,
+    }
+}
+
+impl Collector<'_> {
+    fn diagnostics_without_file(&mut self, path: &Path, message: String) {
+        // Not loaded, so it has no FileId: register an empty source for it.
+        let id = self.eval.add_source(path.to_path_buf(), "");
+        self.diagnostics
+            .push((Severity::Error, id, TextRange::default(), message));
+    }
+
+    fn warn(&mut self, file: FileId, range: TextRange, message: impl Into<String>) {
+        self.diagnostics
+            .push((Severity::Warning, file, range, message.into()));
+    }
+
+    /// The arguments a module function receives. `config`, `options` and
+    /// `pkgs` stay unknown: declarations must not depend on them.
+    fn module_args(&mut self, name: Option<&str>) -> Thunk {
+        let mut args = Attrs::default();
+        args.insert("lib", self.eval.lib());
+        let config = self.config.clone();
+        args.insert(
+            "config",
+            Thunk::native(move |_| {
+                config
+                    .borrow()
+                    .clone()
+                    .unwrap_or_else(|| Value::unknown("config"))
+            }),
+        );
+        for unknown in ["options", "pkgs", "utils", "modulesPath", "specialArgs"] {
+            args.insert(unknown, Thunk::value(Value::unknown(unknown)));
+        }
+        if let Some(name) = name {
+            args.insert("name", Thunk::value(Value::str(name)));
+        }
+        Thunk::value(Value::Attrs(Rc::new(args)))
+    }
+
+    fn collect_module(
+        &mut self,
+        module: Thunk,
+        file: FileId,
+        args: &Thunk,
+        out: &mut ModuleSet,
+        seen: &mut HashSet<FileId>,
+        stack: &mut Vec<FileId>,
+    ) {
+        let mut value = self.eval.force(&module);
+        // A module may be a function of the module arguments.
+        for _ in 0..8 {
+            match value {
+                Value::Lambda(_) | Value::Prim(_) => value = self.eval.apply(value, args.clone()),
+                Value::Attrs(ref attrs) if attrs.get("__functor").is_some() => {
+                    value = self.eval.apply(value, args.clone())
+                }
+                _ => break,
+            }
+        }
+        let whole_file = TextRange::default();
+        match value {
+            Value::Path(path) => {
+                self.collect_import(&path, file, whole_file, args, out, seen, stack)
+            }
+            Value::Str(s) if s.starts_with('/') => {
+                self.collect_import(Path::new(&*s), file, whole_file, args, out, seen, stack)
+            }
+            Value::Attrs(attrs) => self.collect_attrs_module(&attrs, file, args, out, seen, stack),
+            // A file listing modules (`all-modules.nix`).
+            Value::List(items) => {
+                for item in items.iter() {
+                    self.collect_module(item.clone(), file, args, out, seen, stack);
+                }
+            }
+            Value::Unknown(reason) => self.warn(
+                file,
+                whole_file,
+                format!("could not evaluate this module: {reason}"),
+            ),
+            other => self.warn(
+                file,
+                whole_file,
+                format!(
+                    "a module must be a set, a function or a path, not a {}",
+                    other.type_name()
+                ),
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn collect_import(
+        &mut self,
+        path: &Path,
+        from: FileId,
+        range: TextRange,
+        args: &Thunk,
+        out: &mut ModuleSet,
+        seen: &mut HashSet<FileId>,
+        stack: &mut Vec<FileId>,
+    ) {
+        let id = match self.eval.load_file(path) {
+            Ok(id) => id,
+            Err(message) => {
+                self.diagnostics
+                    .push((Severity::Error, from, range, message));
+                return;
+            }
+        };
+        if stack.contains(&id) {
+            let cycle: Vec<String> = stack
+                .iter()
+                .skip_while(|f| **f != id)
+                .chain(std::iter::once(&id))
+                .map(|f| self.eval.file(*f).path.display().to_string())
+                .collect();
+            self.warn(from, range, format!("import cycle: {}", cycle.join(" → ")));
+            return;
+        }
+        // The module system imports each file once, however often it is named.
+        if !seen.insert(id) {
+            return;
+        }
+        let thunk = self.eval.import_file(id);
+        stack.push(id);
+        self.collect_module(thunk, id, args, out, seen, stack);
+        stack.pop();
+    }
+
+    fn collect_attrs_module(
+        &mut self,
+        attrs: &Rc<Attrs>,
+        file: FileId,
+        args: &Thunk,
+        out: &mut ModuleSet,
+        seen: &mut HashSet<FileId>,
+        stack: &mut Vec<FileId>,
+    ) {
+        if let Some(kind) = self.string_attr(attrs, "_type") {
+            if &*kind == "micros-option-migration" {
+                self.record_migration(attrs, file, out);
+            }
+            // Other typed values (`mkIf`, `mkMerge`...) define config only.
+            return;
+        }
+        if let Some(imports) = attrs.get("imports") {
+            let imports = imports.clone();
+            match self.eval.force(&imports.thunk) {
+                Value::List(items) => {
+                    for item in items.iter() {
+                        let range = imports.origin.as_ref().map(|o| o.entry).unwrap_or_default();
+                        match self.eval.force(item) {
+                            Value::Path(path) => {
+                                self.collect_import(&path, file, range, args, out, seen, stack)
+                            }
+                            Value::Str(s) if s.starts_with('/') => self.collect_import(
+                                Path::new(&*s),
+                                file,
+                                range,
+                                args,
+                                out,
+                                seen,
+                                stack,
+                            ),
+                            _ => self.collect_module(item.clone(), file, args, out, seen, stack),
+                        }
+                    }
+                }
+                Value::Unknown(reason) => {
+                    let range = imports.origin.as_ref().map(|o| o.entry).unwrap_or_default();
+                    self.warn(
+                        file,
+                        range,
+                        format!("could not evaluate `imports`: {reason}"),
+                    );
+                }
+                other => {
+                    let range = imports.origin.as_ref().map(|o| o.entry).unwrap_or_default();
+                    self.warn(
+                        file,
+                        range,
+                        format!("`imports` must be a list, not a {}", other.type_name()),
+                    );
+                }
+            }
+        }
+        if let Some(freeform) = attrs.get("freeformType") {
+            out.freeform = Some((freeform.thunk.clone(), file));
+        }
+        // Only the structured form (`options` or `config` present) declares.
+        if attrs.get("options").is_none() && attrs.get("config").is_none() {
+            return;
+        }
+        if let Some(options) = attrs.get("options") {
+            let options = options.clone();
+            self.walk_options(&options, &mut Vec::new(), file, out);
+        }
+    }
+
+    fn string_attr(&mut self, attrs: &Attrs, name: &str) -> Option<Rc<str>> {
+        let thunk = attrs.get(name)?.thunk.clone();
+        match self.eval.force(&thunk) {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn walk_options(
+        &mut self,
+        entry: &AttrEntry,
+        loc: &mut Vec<String>,
+        file: FileId,
+        out: &mut ModuleSet,
+    ) {
+        let range = entry
+            .origin
+            .as_ref()
+            .filter(|o| o.file == file)
+            .map(|o| o.entry);
+        if loc.len() > MAX_OPTIONS_DEPTH {
+            self.warn(
+                file,
+                range.unwrap_or_default(),
+                "option declarations nested too deeply",
+            );
+            return;
+        }
+        match self.eval.force(&entry.thunk) {
+            Value::Attrs(attrs) => {
+                if self.string_attr(&attrs, "_type").as_deref() == Some("option") {
+                    out.decls.push(RawDecl {
+                        loc: loc.clone(),
+                        option: attrs,
+                        file,
+                        entry: entry.origin.as_ref().map(|o| (o.file, o.entry)),
+                        alias_of: None,
+                    });
+                    return;
+                }
+                for (name, child) in &attrs.entries {
+                    loc.push(name.to_string());
+                    self.walk_options(child, loc, file, out);
+                    loc.pop();
+                }
+            }
+            Value::Unknown(reason) => {
+                let what = if loc.is_empty() {
+                    "`options`".to_string()
+                } else {
+                    format!("`{}`", show_option(loc))
+                };
+                self.warn(
+                    entry.origin.as_ref().map_or(file, |o| o.file),
+                    entry.origin.as_ref().map(|o| o.entry).unwrap_or_default(),
+                    format!("could not resolve the options declared at {what}: {reason}"),
+                );
+            }
+            other => {
+                self.warn(
+                    entry.origin.as_ref().map_or(file, |o| o.file),
+                    entry.origin.as_ref().map(|o| o.entry).unwrap_or_default(),
+                    format!(
+                        "`{}` is a {}, not an option declaration or a set of them",
+                        show_option(loc),
+                        other.type_name()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn record_migration(&mut self, attrs: &Rc<Attrs>, file: FileId, out: &mut ModuleSet) {
+        let kind = self
+            .string_attr(attrs, "kind")
+            .unwrap_or_else(|| "renamed".into());
+        let from = self.string_list_attr(attrs, "from");
+        let to = self.string_list_attr(attrs, "to");
+        let message = self.string_attr(attrs, "message").map(|s| s.to_string());
+        let range = TextRange::default();
+        let Some(from) = from else {
+            self.warn(
+                file,
+                range,
+                "could not resolve the option path of an option migration",
+            );
+            return;
+        };
+        let declaration = self.declaration(file, None);
+        let migration = match (&*kind, to) {
+            ("removed", _) => MigrationKind::Removed {
+                message: message.unwrap_or_default(),
+            },
+            ("alias", Some(to)) => MigrationKind::Alias { to },
+            (_, Some(to)) => MigrationKind::Renamed { to },
+            (_, None) => {
+                self.warn(
+                    file,
+                    range,
+                    "could not resolve the new option path of a rename",
+                );
+                return;
+            }
+        };
+        // The module system declares the old path as an option too; so do we.
+        let mut option = Attrs::from_values([("_type", Value::str("option"))]);
+        let alias_of = match &migration {
+            MigrationKind::Removed { .. } => {
+                option.insert("visible", Thunk::value(Value::Bool(false)));
+                None
+            }
+            MigrationKind::Renamed { to } | MigrationKind::Alias { to } => {
+                let visible = matches!(migration, MigrationKind::Alias { .. });
+                option.insert("visible", Thunk::value(Value::Bool(visible)));
+                option.insert(
+                    "description",
+                    Thunk::value(Value::str(format!(
+                        "Alias of {{option}}`{}`.",
+                        show_option(to)
+                    ))),
+                );
+                Some(to.clone())
+            }
+        };
+        // `mkMergedOptionModule` takes a list of old paths: one per member.
+        let froms: Vec<Vec<String>> = if kind.as_ref() == "merged" {
+            self.string_list_list_attr(attrs, "from")
+                .unwrap_or_default()
+        } else {
+            vec![from]
+        };
+        let option = Rc::new(option);
+        for from in froms {
+            out.decls.push(RawDecl {
+                loc: from.clone(),
+                option: option.clone(),
+                file,
+                entry: None,
+                alias_of: alias_of.clone(),
+            });
+            self.migrations.push(OptionMigration {
+                from,
+                kind: migration.clone(),
+                declaration: declaration.clone(),
+            });
+        }
+    }
+
+    fn string_list_attr(&mut self, attrs: &Attrs, name: &str) -> Option<Vec<String>> {
+        let thunk = attrs.get(name)?.thunk.clone();
+        let Value::List(items) = self.eval.force(&thunk) else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match self.eval.force(item) {
+                Value::Str(s) => out.push(s.to_string()),
+                Value::List(_) => return None,
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    fn string_list_list_attr(&mut self, attrs: &Attrs, name: &str) -> Option<Vec<Vec<String>>> {
+        let thunk = attrs.get(name)?.thunk.clone();
+        let Value::List(items) = self.eval.force(&thunk) else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let holder = Attrs {
+                entries: [(
+                    "x".into(),
+                    AttrEntry {
+                        thunk: item.clone(),
+                        origin: None,
+                    },
+                )]
+                .into(),
+            };
+            out.push(self.string_list_attr(&holder, "x")?);
+        }
+        Some(out)
+    }
+
+    fn source_file(&self, file: FileId) -> SourceFile {
+        let path = &self.eval.file(file).path;
+        for root in &self.roots {
+            if let Ok(rel) = path.strip_prefix(&root.dir) {
+                return SourceFile {
+                    root: root.kind,
+                    path: slash_path(rel),
+                };
+            }
+        }
+        SourceFile {
+            root: RootKind::User,
+            path: path.display().to_string(),
+        }
+    }
+
+    fn declaration(&self, file: FileId, entry: Option<(FileId, TextRange)>) -> Declaration {
+        let range = entry.filter(|(f, _)| *f == file).map(|(_, r)| r);
+        let (line, column) = match range {
+            Some(r) => self.eval.file(file).line_col(r.start().into()),
+            None => (0, 0),
+        };
+        Declaration {
+            file: self.source_file(file),
+            range: range.map(|r| (r.start().into(), r.end().into())),
+            line,
+            column,
+        }
+    }
+
+    /// Make `config` answer with the declared defaults, as a documentation
+    /// evaluation without definitions would (`config.uid` in a submodule's
+    /// `gid` default). Paths without a default stay unknown.
+    fn config_view(&mut self, decls: &[RawDecl]) {
+        #[derive(Default)]
+        struct Node {
+            value: Option<Thunk>,
+            children: BTreeMap<String, Node>,
+        }
+        fn build(node: Node) -> Value {
+            let mut attrs = Attrs::default();
+            for (name, child) in node.children {
+                let thunk = match child.value {
+                    Some(thunk) if child.children.is_empty() => thunk,
+                    _ => Thunk::value(build(child)),
+                };
+                attrs.insert(name.as_str(), thunk);
+            }
+            Value::Attrs(Rc::new(attrs))
+        }
+        let mut root = Node::default();
+        for decl in decls {
+            let mut node = &mut root;
+            for segment in &decl.loc {
+                node = node.children.entry(segment.clone()).or_default();
+            }
+            if node.value.is_none() {
+                node.value = Some(match decl.option.get("default") {
+                    Some(entry) => entry.thunk.clone(),
+                    None => {
+                        Thunk::value(Value::unknown(format!("config.{}", show_option(&decl.loc))))
+                    }
+                });
+            }
+        }
+        *self.config.borrow_mut() = Some(build(root));
+    }
+
+    /// Merge the declarations of each path into one option, in loc order.
+    fn merge(&mut self, decls: Vec<RawDecl>) -> Vec<OptionDecl> {
+        let mut by_loc: BTreeMap<Vec<String>, Vec<RawDecl>> = BTreeMap::new();
+        for decl in decls {
+            by_loc.entry(decl.loc.clone()).or_default().push(decl);
+        }
+        // Paths below another option belong to that option's submodule
+        // (`system.build.x` declared beside `system.build`): nixpkgs
+        // rejects them outside submodules, so they are reported.
+        let mut options: Vec<OptionDecl> = Vec::with_capacity(by_loc.len());
+        let alias_types: Vec<(Vec<String>, Vec<String>)> = by_loc
+            .iter()
+            .filter_map(|(loc, ds)| {
+                ds.iter()
+                    .find_map(|d| d.alias_of.clone())
+                    .map(|to| (loc.clone(), to))
+            })
+            .collect();
+        for (loc, group) in by_loc {
+            options.push(self.finish_option(loc, group));
+        }
+
+        for (from, to) in alias_types {
+            let target = options.iter().find(|o| o.loc == to).map(|o| o.ty.clone());
+            if let Some(option) = options.iter_mut().find(|o| o.loc == from) {
+                option.ty = target.unwrap_or_else(|| OptionType::Submodule(Arc::default()));
+            }
+        }
+        nest_into_submodules(options)
+    }
+
+    fn finish_option(&mut self, loc: Vec<String>, group: Vec<RawDecl>) -> OptionDecl {
+        let mut option = OptionDecl::new(loc, OptionType::Unspecified);
+        // In module order, once per file, as the module system lists them.
+        for decl in &group {
+            let declaration = self.declaration(decl.file, decl.entry);
+            if !option
+                .declarations
+                .iter()
+                .any(|d| d.file == declaration.file)
+            {
+                option.declarations.push(declaration);
+            }
+        }
+        let first_file = group[0].file;
+
+        // Types: several declarations of one option merge only when they
+        // are submodules (their modules concatenate).
+        let mut types = Vec::new();
+        for decl in &group {
+            if let Some(entry) = decl.option.get("type") {
+                types.push((entry.thunk.clone(), decl.file));
+            }
+        }
+        option.ty = self.merged_type(&types, first_file);
+
+        for decl in &group {
+            let attrs = decl.option.clone();
+            if option.default.is_none()
+                && let Some(entry) = attrs.get("default")
+            {
+                option.default = self.render_value(entry);
+            }
+            if option.default_text.is_none()
+                && let Some(entry) = attrs.get("defaultText")
+            {
+                option.default_text = self.render_value(entry);
+            }
+            if option.example.is_none()
+                && let Some(entry) = attrs.get("example")
+            {
+                option.example = self.render_value(entry);
+            }
+            if option.description.is_none()
+                && let Some(entry) = attrs.get("description")
+            {
+                option.description = self.render_description(entry);
+            }
+            if let Some(b) = self.bool_attr(&attrs, "readOnly") {
+                option.read_only |= b;
+            }
+            if let Some(b) = self.bool_attr(&attrs, "internal") {
+                option.internal |= b;
+            }
+            if let Some(entry) = attrs.get("visible") {
+                option.visible = match self.eval.force(&entry.thunk.clone()) {
+                    Value::Bool(false) => Visibility::Hidden,
+                    Value::Str(s) if &*s == "shallow" => Visibility::Shallow,
+                    Value::Str(s) if &*s == "transparent" => Visibility::Transparent,
+                    _ => Visibility::Visible,
+                };
+            }
+            if let Some(unknown) = unknown_part(&option.ty) {
+                let (file, range) = decl
+                    .option
+                    .get("type")
+                    .and_then(|e| e.origin.as_ref())
+                    .map(|o| (o.file, o.entry))
+                    .or(decl.entry)
+                    .unwrap_or((decl.file, TextRange::default()));
+                self.warn(
+                    file,
+                    range,
+                    format!(
+                        "could not resolve the type of `{}` statically (`{unknown}`); it is treated as any value",
+                        option.name()
+                    ),
+                );
+            }
+        }
+        if option.default.is_none()
+            && option.default_text.is_none()
+            && let Some(empty) = option.ty.documented_empty_value()
+        {
+            option.default = Some(Literal::expression(empty));
+        }
+        option
+    }
+
+    fn bool_attr(&mut self, attrs: &Attrs, name: &str) -> Option<bool> {
+        let thunk = attrs.get(name)?.thunk.clone();
+        match self.eval.force(&thunk) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    fn merged_type(&mut self, types: &[(Thunk, FileId)], file: FileId) -> OptionType {
+        let submodule_specs: Vec<(Rc<SubmoduleSpec>, FileId)> = types
+            .iter()
+            .filter_map(|(thunk, file)| match self.eval.force(thunk) {
+                Value::Type(t) => match &*t {
+                    crate::eval::TypeVal::Submodule(spec) => Some((spec.clone(), *file)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if types.len() > 1 && submodule_specs.len() == types.len() {
+            let submodule = self.resolve_submodules(&submodule_specs);
+            return OptionType::Submodule(submodule);
+        }
+        match types.first() {
+            Some((thunk, type_file)) => {
+                let type_file = *type_file;
+                let mut resolve = |eval: &mut Evaluator, spec: &Rc<SubmoduleSpec>| {
+                    resolve_submodule(
+                        eval,
+                        &self.roots,
+                        &mut self.migrations,
+                        &mut self.diagnostics,
+                        self.submodule_depth,
+                        &[(spec.clone(), type_file)],
+                    )
+                };
+                let resolve: &mut SubmoduleResolver<'_> = &mut resolve;
+                thunk_option_type(self.eval, thunk, resolve)
+            }
+            None => {
+                let _ = file;
+                OptionType::Unspecified
+            }
+        }
+    }
+
+    fn resolve_submodules(&mut self, specs: &[(Rc<SubmoduleSpec>, FileId)]) -> Arc<Submodule> {
+        resolve_submodule(
+            self.eval,
+            &self.roots,
+            &mut self.migrations,
+            &mut self.diagnostics,
+            self.submodule_depth,
+            specs,
+        )
+    }
+
+    /// A default, defaultText or example as documentation shows it.
+    fn render_value(&mut self, entry: &AttrEntry) -> Option<Literal> {
+        let value = self.eval.force(&entry.thunk.clone());
+        if let Value::Attrs(attrs) = &value
+            && let Some(kind) = self.string_attr(attrs, "_type")
+            && let Some(text_entry) = attrs.get("text")
+        {
+            let text = match self.eval.force(&text_entry.thunk.clone()) {
+                Value::Str(s) => s.to_string(),
+                _ => text_entry
+                    .origin
+                    .as_ref()
+                    .map(|o| lenient_text(self.eval, o))
+                    .unwrap_or_default(),
+            };
+            match &*kind {
+                "literalExpression" => return Some(Literal::expression(text)),
+                "literalMD" => return Some(Literal::markdown(text)),
+                _ => {}
+            }
+        }
+        if let Some(text) = to_pretty(self.eval, &value) {
+            return Some(Literal::expression(text));
+        }
+        // Not computable statically (it needs `config` or `pkgs`): show the
+        // expression as written.
+        entry
+            .origin
+            .as_ref()
+            .map(|o| Literal::expression(o.expr.syntax().to_string()))
+    }
+
+    fn render_description(&mut self, entry: &AttrEntry) -> Option<String> {
+        match self.eval.force(&entry.thunk.clone()) {
+            Value::Str(s) => Some(s.to_string()),
+            Value::Null => None,
+            _ => entry.origin.as_ref().map(|o| lenient_text(self.eval, o)),
+        }
+    }
+}
+
+/// `options.a.b.c = ..` beside `options.a.b = mkOption { type = submodule .. }`:
+/// the module system adds the deeper declaration to the submodule, and the
+/// outer option is declared in that file too.
+fn nest_into_submodules(options: Vec<OptionDecl>) -> Vec<OptionDecl> {
+    let mut out: Vec<OptionDecl> = Vec::with_capacity(options.len());
+    for option in options {
+        let parent = out.iter_mut().rev().find(|p| {
+            option.loc.len() > p.loc.len()
+                && option.loc.starts_with(&p.loc)
+                && matches!(p.ty, OptionType::Submodule(_))
+        });
+        match parent {
+            Some(parent) => {
+                let OptionType::Submodule(sub) = &mut parent.ty else {
+                    unreachable!()
+                };
+                let mut child = option;
+                child.loc.drain(..parent.loc.len());
+                for declaration in &child.declarations {
+                    if !parent
+                        .declarations
+                        .iter()
+                        .any(|d| d.file == declaration.file)
+                    {
+                        let mut outer = declaration.clone();
+                        outer.range = None;
+                        outer.line = 0;
+                        outer.column = 0;
+                        parent.declarations.push(outer);
+                    }
+                }
+                let sub = Arc::make_mut(sub);
+                sub.options.push(child);
+                sub.options.sort_by(|a, b| a.loc.cmp(&b.loc));
+            }
+            None => out.push(option),
+        }
+    }
+    out
+}
+
+/// A string expression with its unknown interpolations kept as source.
+fn lenient_text(eval: &mut Evaluator, origin: &Origin) -> String {
+    if let ast::Expr::Str(s) = &origin.expr
+        && let Value::Str(text) = eval.eval_string_lenient(s, &origin.env)
+    {
+        return text.to_string();
+    }
+    origin.expr.syntax().to_string()
+}
+
+fn unknown_part(ty: &OptionType) -> Option<String> {
+    match ty {
+        OptionType::Unknown(source) => Some(source.clone()),
+        OptionType::NullOr(t)
+        | OptionType::ListOf(t)
+        | OptionType::NonEmptyListOf(t)
+        | OptionType::AttrsOf(t)
+        | OptionType::LazyAttrsOf(t)
+        | OptionType::AddCheck(t)
+        | OptionType::Uniq(t)
+        | OptionType::FunctionTo(t)
+        | OptionType::DagOf(t) => unknown_part(t),
+        OptionType::Either(a, b) | OptionType::CoercedTo { from: a, to: b } => {
+            unknown_part(a).or_else(|| unknown_part(b))
+        }
+        OptionType::OneOf(members) => members.iter().find_map(unknown_part),
+        OptionType::Custom {
+            base: Some(base), ..
+        } => unknown_part(base),
+        _ => None,
+    }
+}
+
+/// Evaluate a submodule's modules (several when declarations merge) and
+/// collect their options, with locs relative to the submodule.
+fn resolve_submodule(
+    eval: &mut Evaluator,
+    roots: &[Root],
+    migrations: &mut Vec<OptionMigration>,
+    diagnostics: &mut Vec<(Severity, FileId, TextRange, String)>,
+    depth: u32,
+    specs: &[(Rc<SubmoduleSpec>, FileId)],
+) -> Arc<Submodule> {
+    if depth >= MAX_SUBMODULE_DEPTH {
+        return Arc::new(Submodule::default());
+    }
+    let mut collector = Collector {
+        eval,
+        roots: roots.to_vec(),
+        config: Rc::default(),
+        migrations: Vec::new(),
+        diagnostics: Vec::new(),
+        submodule_depth: depth + 1,
+    };
+    // Documentation evaluates submodules with the placeholder name.
+    let args = collector.module_args(Some("‹name›"));
+    let mut set = ModuleSet::default();
+    let mut seen = HashSet::new();
+    let mut shorthand_only = true;
+    for (spec, file) in specs {
+        shorthand_only &= spec.shorthand_only_defines_config;
+        for module in &spec.modules {
+            collector.collect_module(
+                module.clone(),
+                *file,
+                &args,
+                &mut set,
+                &mut seen,
+                &mut vec![*file],
+            );
+        }
+    }
+    let freeform = set.freeform.take().map(|(thunk, file)| {
+        let mut resolve = |eval: &mut Evaluator, spec: &Rc<SubmoduleSpec>| {
+            resolve_submodule(
+                eval,
+                roots,
+                &mut Vec::new(),
+                &mut Vec::new(),
+                depth + 1,
+                &[(spec.clone(), file)],
+            )
+        };
+        let resolve: &mut SubmoduleResolver<'_> = &mut resolve;
+        match collector.eval.force(&thunk) {
+            Value::Type(t) => option_type(collector.eval, &t, resolve),
+            _ => OptionType::Unknown("freeformType".into()),
+        }
+    });
+    collector.config_view(&set.decls);
+    let options = collector.merge(set.decls);
+    migrations.append(&mut collector.migrations);
+    diagnostics.append(&mut collector.diagnostics);
+    Arc::new(Submodule {
+        options,
+        freeform,
+        shorthand_only_defines_config: shorthand_only,
+    })
+}
+
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}

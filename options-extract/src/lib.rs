@@ -1,0 +1,14 @@
+//! The MicrOS option model and its static extractor.
+//!
+//! [`model`] is what an option is; [`extract`] obtains the options of a
+//! module tree without running Nix; [`json`] reads and writes options.json
+//! in the nixpkgs schema; [`sources`] finds the micros and nixpkgs trees.
+
+pub mod eval;
+pub mod extract;
+pub mod json;
+pub mod model;
+pub mod sources;
+
+pub use extract::{Diagnostic, ExtractRequest, Extraction, ModuleSource, Root, Severity, extract};
+pub use model::{OptionDecl, OptionSet, OptionType};
