@@ -1,0 +1,56 @@
+//! The `micros` command line.
+
+pub mod options;
+pub mod report;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The MicrOS toolchain: options, checks and builds for MicrOS configurations.
+#[derive(Debug, Parser)]
+#[command(name = "micros", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every option MicrOS declares (and the ones your modules declare),
+    /// extracted statically from the sources without running Nix.
+    Options(options::OptionsArgs),
+}
+
+/// Where the micros and nixpkgs sources are.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// The micros source tree (a checkout of snugnug/micros). Default:
+    /// $MICROS_SRC, then the `micros` input of the nearest flake.lock.
+    #[arg(long, value_name = "DIR")]
+    pub micros: Option<PathBuf>,
+    /// The nixpkgs tree whose modules micros imports. Default:
+    /// $MICROS_NIXPKGS, then the nixpkgs input of the nearest flake.lock.
+    #[arg(long, value_name = "DIR")]
+    pub nixpkgs: Option<PathBuf>,
+}
+
+/// Exit statuses shared by every subcommand.
+pub mod exit {
+    /// Nothing to report.
+    pub const CLEAN: u8 = 0;
+    /// Findings (errors in the sources).
+    pub const FINDINGS: u8 = 1;
+    /// Bad usage, or a file or source that could not be read.
+    pub const USAGE: u8 = 2;
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let status = match cli.command {
+        Command::Options(args) => options::run(&args, color),
+    };
+    ExitCode::from(status)
+}

@@ -1,0 +1,99 @@
+//! Diagnostics as a person reads them, in the manner of rustc:
+//! `file:line:col`, the source line, a caret under the span.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use micros_options::{Diagnostic, Severity};
+
+/// Render one diagnostic. `source` is the file's text when it can be read.
+pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> String {
+    let (label, paint) = match diagnostic.severity {
+        Severity::Error => ("error", "\x1b[1;31m"),
+        Severity::Warning => ("warning", "\x1b[1;33m"),
+    };
+    let (bold, blue, reset) = if color {
+        ("\x1b[1m", "\x1b[1;34m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
+    let paint = if color { paint } else { "" };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{paint}{label}{reset}{bold}: {}{reset}",
+        diagnostic.message
+    );
+    let file = display_path(&diagnostic.file);
+    if diagnostic.line == 0 {
+        let _ = writeln!(out, "  {blue}-->{reset} {file}");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "  {blue}-->{reset} {file}:{}:{}",
+        diagnostic.line, diagnostic.column
+    );
+    let Some(line_text) = source.and_then(|s| s.lines().nth(diagnostic.line as usize - 1)) else {
+        return out;
+    };
+    let number = diagnostic.line.to_string();
+    let gutter = " ".repeat(number.len());
+    let start_col = diagnostic.column.saturating_sub(1) as usize;
+    // The caret spans the range on its first line.
+    let width = match (diagnostic.range, source) {
+        (Some((start, end)), Some(text)) => {
+            let span = text.get(start as usize..end as usize).unwrap_or("");
+            span.lines().next().map_or(1, |l| l.chars().count().max(1))
+        }
+        _ => 1,
+    };
+    let width = width.min(line_text.chars().count().saturating_sub(start_col).max(1));
+    let _ = writeln!(out, "{blue}{gutter} |{reset}");
+    let _ = writeln!(out, "{blue}{number} |{reset} {line_text}");
+    let _ = writeln!(
+        out,
+        "{blue}{gutter} |{reset} {}{paint}{}{reset}",
+        " ".repeat(start_col),
+        "^".repeat(width)
+    );
+    out
+}
+
+fn display_path(path: &Path) -> String {
+    match std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+    {
+        Some(relative) => relative.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn renders_line_and_caret() {
+        let diagnostic = Diagnostic {
+            severity: Severity::Warning,
+            file: PathBuf::from("/nowhere/m.nix"),
+            line: 2,
+            column: 3,
+            range: Some((9, 14)),
+            message: "something".into(),
+        };
+        let text = "{ x = 1;\n  y = 2;\n}\n";
+        let rendered = render(&diagnostic, Some(text), false);
+        expect_test::expect![[r#"
+            warning: something
+              --> /nowhere/m.nix:2:3
+              |
+            2 |   y = 2;
+              |   ^^^^^
+        "#]]
+        .assert_eq(&rendered);
+    }
+}
