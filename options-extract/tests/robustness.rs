@@ -1,0 +1,197 @@
+//! Hostile and broken inputs: the extractor answers with diagnostics, never
+//! a panic, a hang, a stack overflow, or a read outside its roots.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use micros_options::model::RootKind;
+use micros_options::{ExtractRequest, Extraction, ModuleSource, Root, extract};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn extract_files(dir: &Path, files: &[(&str, &str)], entry: &str) -> Extraction {
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    extract(&ExtractRequest {
+        roots: vec![Root {
+            kind: RootKind::User,
+            dir: dir.to_path_buf(),
+        }],
+        modules: vec![ModuleSource::File(dir.join(entry))],
+    })
+}
+
+fn names(extraction: &Extraction) -> Vec<String> {
+    extraction
+        .options
+        .flatten()
+        .iter()
+        .map(|o| o.name())
+        .collect()
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_with_its_name() {
+    let dir = scratch("huge");
+    let huge = format!(
+        "{{ options = {{ }}; x = \"{}\"; }}",
+        "a".repeat(9 * 1024 * 1024)
+    );
+    let extraction = extract_files(
+        &dir,
+        &[
+            ("huge.nix", &huge),
+            ("main.nix", "{ imports = [ ./huge.nix ]; }"),
+        ],
+        "main.nix",
+    );
+    let diagnostic = extraction
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("more than the"))
+        .expect("size diagnostic");
+    assert!(
+        diagnostic.message.contains("huge.nix"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(diagnostic.file.ends_with("main.nix"));
+    assert_eq!(diagnostic.line, 1);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    let dir = scratch("deep");
+    let depth = 10_000;
+    let nested = format!("{}1{}", "[ ".repeat(depth), " ]".repeat(depth));
+    let module = format!(
+        "{{ lib, ... }}: {{ options.deep = lib.mkOption {{ type = lib.types.anything; default = {nested}; }}; options.fine = lib.mkEnableOption \"fine\"; }}"
+    );
+    let parens = format!("{{ x = {}1{}; }}", "(".repeat(depth), ")".repeat(depth));
+    let extraction = extract_files(
+        &dir,
+        &[
+            ("deep.nix", &module),
+            ("parens.nix", &parens),
+            ("main.nix", "{ imports = [ ./deep.nix ./parens.nix ]; }"),
+        ],
+        "main.nix",
+    );
+    // The parser gives up on nesting this deep with a diagnostic; nothing crashes.
+    assert!(
+        extraction
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("nested too deeply")),
+        "{:?}",
+        extraction.diagnostics
+    );
+}
+
+#[test]
+fn runaway_recursion_terminates() {
+    let dir = scratch("recursion");
+    let module = r#"{ lib, ... }:
+let
+  loop = n: loop (n + 1);
+  self = { a = self.a; };
+  grow = xs: grow (xs ++ xs ++ [ 1 ]);
+in {
+  options.a = lib.mkOption { type = lib.types.int; default = loop 0; description = "d"; };
+  options.b = lib.mkOption { type = lib.types.int; default = self.a; };
+  options.c = lib.mkOption { type = lib.types.anything; default = grow [ ]; };
+  options.d = lib.mkEnableOption "the last one";
+}"#;
+    let start = Instant::now();
+    let extraction = extract_files(&dir, &[("main.nix", module)], "main.nix");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(names(&extraction), ["a", "b", "c", "d"]);
+    // What could not be computed is shown as written.
+    let a = &extraction.options.options[0];
+    assert_eq!(a.default.as_ref().unwrap().text, "loop 0");
+}
+
+#[test]
+fn nothing_outside_the_roots_is_read_and_nothing_is_run() {
+    let dir = scratch("escape");
+    let outside = scratch("escape-outside");
+    std::fs::write(outside.join("secret.nix"), "{ options.leaked = 1; }").unwrap();
+    let module = format!(
+        r#"{{ lib, ... }}: {{
+  imports = [ {}/secret.nix ];
+  options.x = lib.mkOption {{
+    type = lib.types.str;
+    default = builtins.readFile /etc/hostname;
+    example = builtins.exec [ "touch" "{}/ran" ];
+  }};
+}}"#,
+        outside.display(),
+        outside.display()
+    );
+    let extraction = extract_files(&dir, &[("main.nix", &module)], "main.nix");
+    assert_eq!(names(&extraction), ["x"]);
+    assert!(!outside.join("ran").exists(), "builtins.exec ran");
+    let refused = extraction
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("outside the source roots"))
+        .expect("import outside the roots is refused");
+    assert_eq!(refused.line, 2);
+    let x = &extraction.options.options[0];
+    assert_eq!(
+        x.default.as_ref().unwrap().text,
+        "builtins.readFile /etc/hostname"
+    );
+}
+
+#[test]
+fn binary_and_empty_files_get_diagnostics() {
+    let dir = scratch("binary");
+    std::fs::write(dir.join("bin.nix"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    let extraction = extract_files(
+        &dir,
+        &[
+            ("empty.nix", ""),
+            (
+                "main.nix",
+                "{ imports = [ ./bin.nix ./empty.nix ./missing.nix ]; }",
+            ),
+        ],
+        "main.nix",
+    );
+    let messages: Vec<&str> = extraction
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("bin.nix") && m.contains("not UTF-8")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("missing.nix") && m.contains("no such file")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("could not evaluate this module")),
+        "{messages:?}"
+    );
+}
