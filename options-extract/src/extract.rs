@@ -11,10 +11,10 @@ use rnix::ast;
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::eval::types::{SubmoduleResolver, option_type, thunk_option_type};
+use crate::eval::types::{SubmoduleResolver, option_type, thunk_option_type, wrap_unary};
 use crate::eval::{
-    AttrEntry, Attrs, EvalDiagnostic, Evaluator, FileId, Origin, SubmoduleSpec, Thunk, Value,
-    to_pretty,
+    AttrEntry, Attrs, EvalDiagnostic, Evaluator, FileId, Origin, SubmoduleSpec, Thunk, TypeVal,
+    UnaryType, Value, normalize, to_pretty,
 };
 use crate::model::{
     Declaration, Literal, MigrationKind, OptionDecl, OptionMigration, OptionSet, OptionType,
@@ -159,7 +159,15 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
     let mut eval = Evaluator::new(&root_dirs);
     let mut collector = Collector {
         eval: &mut eval,
-        roots: request.roots.clone(),
+        // As the evaluator names files: `..` and `.` resolved.
+        roots: request
+            .roots
+            .iter()
+            .map(|root| Root {
+                kind: root.kind,
+                dir: normalize(&root.dir),
+            })
+            .collect(),
         config: Rc::default(),
         migrations: Vec::new(),
         diagnostics: Vec::new(),
@@ -646,6 +654,20 @@ impl Collector<'_> {
                 };
             }
         }
+        // A root named differently from its files (relative, or through a
+        // symlink): compare where they really are.
+        if let Ok(real) = path.canonicalize() {
+            for root in &self.roots {
+                if let Ok(dir) = root.dir.canonicalize()
+                    && let Ok(rel) = real.strip_prefix(&dir)
+                {
+                    return SourceFile {
+                        root: root.kind,
+                        path: slash_path(rel),
+                    };
+                }
+            }
+        }
         SourceFile {
             root: RootKind::User,
             path: path.display().to_string(),
@@ -832,19 +854,10 @@ impl Collector<'_> {
     }
 
     fn merged_type(&mut self, types: &[(Thunk, FileId)], file: FileId) -> OptionType {
-        let submodule_specs: Vec<(Rc<SubmoduleSpec>, FileId)> = types
-            .iter()
-            .filter_map(|(thunk, file)| match self.eval.force(thunk) {
-                Value::Type(t) => match &*t {
-                    crate::eval::TypeVal::Submodule(spec) => Some((spec.clone(), *file)),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
-        if types.len() > 1 && submodule_specs.len() == types.len() {
-            let submodule = self.resolve_submodules(&submodule_specs);
-            return OptionType::Submodule(submodule);
+        if types.len() > 1
+            && let Some(merged) = self.merge_submodule_types(types)
+        {
+            return merged;
         }
         match types.first() {
             Some((thunk, type_file)) => {
@@ -866,6 +879,40 @@ impl Collector<'_> {
                 let _ = file;
                 OptionType::Unspecified
             }
+        }
+    }
+
+    /// `typeMerge` where it matters: the submodules of several declarations
+    /// concatenate their modules, also inside the same wrapper
+    /// (`attrsOf (submodule ..)` declared in two modules). `None` when the
+    /// types are not all alike in that way.
+    fn merge_submodule_types(&mut self, types: &[(Thunk, FileId)]) -> Option<OptionType> {
+        let mut specs = Vec::with_capacity(types.len());
+        let mut wrapped = Vec::with_capacity(types.len());
+        let mut wrapper = None;
+        for (thunk, file) in types {
+            let Value::Type(t) = self.eval.force(thunk) else {
+                return None;
+            };
+            match &*t {
+                TypeVal::Submodule(spec) => specs.push((spec.clone(), *file)),
+                TypeVal::Unary(kind, inner)
+                    if !matches!(kind, UnaryType::AddCheck | UnaryType::NonEmptyListOf)
+                        && wrapper.is_none_or(|w| w == *kind) =>
+                {
+                    wrapper = Some(*kind);
+                    wrapped.push((inner.clone(), *file));
+                }
+                _ => return None,
+            }
+        }
+        match wrapper {
+            None => Some(OptionType::Submodule(self.resolve_submodules(&specs))),
+            Some(kind) if specs.is_empty() => {
+                let inner = self.merge_submodule_types(&wrapped)?;
+                Some(wrap_unary(kind, inner))
+            }
+            Some(_) => None,
         }
     }
 

@@ -257,7 +257,7 @@ fn json_to_nix(value: &serde_json::Value) -> String {
                 .map(|(k, v)| {
                     format!(
                         "{} = {};",
-                        crate::model::show_option(&[k.clone()]),
+                        crate::model::show_option(std::slice::from_ref(k)),
                         json_to_nix(v)
                     )
                 })
@@ -313,6 +313,11 @@ fn insert_nested(options: &mut [OptionDecl], option: OptionDecl) -> bool {
         let count = placeholders.len();
         if rest.len() <= count || rest[..count].iter().zip(&placeholders).any(|(a, b)| a != b) {
             continue;
+        }
+        // options.json lists the sub-options of a hidden option only when
+        // it is "transparent" (`visible` has room for a boolean only).
+        if parent.visible == Visibility::Hidden {
+            parent.visible = Visibility::Transparent;
         }
         let mut child = option;
         child.loc = rest[count..].to_vec();
@@ -371,31 +376,30 @@ fn parse_desc(s: &str) -> OptionType {
     if let Some(pattern) = s.strip_prefix("string matching the pattern ") {
         return T::StrMatching(pattern.to_string());
     }
-    if let Some(values) = s.strip_prefix("one of ") {
-        if let Some(values) = parse_enum_values(values) {
-            return T::Enum(values);
-        }
+    if let Some(values) = s.strip_prefix("one of ")
+        && let Some(values) = parse_enum_values(values)
+    {
+        return T::Enum(values);
     }
     if let Some(rest) = s
         .strip_prefix("value ")
         .and_then(|r| r.strip_suffix(" (singular enum)"))
+        && let Some(values) = parse_enum_values(rest)
     {
-        if let Some(values) = parse_enum_values(rest) {
-            return T::Enum(values);
-        }
+        return T::Enum(values);
     }
-    if let Some(sep) = s.strip_prefix("strings concatenated with ") {
-        if let Ok(sep) = serde_json::from_str::<String>(sep) {
-            return T::SeparatedString(sep);
-        }
+    if let Some(sep) = s.strip_prefix("strings concatenated with ")
+        && let Ok(sep) = serde_json::from_str::<String>(sep)
+    {
+        return T::SeparatedString(sep);
     }
-    if let Some(rest) = s.strip_suffix(" convertible to it") {
-        if let Some((to, from)) = split_top_level(rest, " or ", false) {
-            return T::CoercedTo {
-                from: Box::new(parse_desc(from)),
-                to: Box::new(parse_desc(to)),
-            };
-        }
+    if let Some(rest) = s.strip_suffix(" convertible to it")
+        && let Some((to, from)) = split_top_level(rest, " or ", false)
+    {
+        return T::CoercedTo {
+            from: Box::new(parse_desc(from)),
+            to: Box::new(parse_desc(to)),
+        };
     }
     if let Some(rest) = s.strip_prefix("null or ") {
         return T::NullOr(Box::new(parse_desc(rest)));
@@ -633,7 +637,8 @@ mod tests {
     #[test]
     fn malformed_json_names_line_and_expectation() {
         let error = from_json("{\n  \"a\": [1,\n").unwrap_err();
-        assert_eq!(error.line, 3);
+        // serde_json places an unexpected end on the last line it read.
+        assert_eq!(error.line, 2);
         assert!(
             error.message.contains("expected an options.json object"),
             "{error}"

@@ -800,7 +800,7 @@ mod tests {
                 "string or function that evaluates to a(n) string",
             ),
             (
-                NullOr(b(lines())),
+                NullOr(b(OptionType::lines())),
                 "null or strings concatenated with \"\\n\"",
             ),
             (

@@ -675,7 +675,7 @@ fn types_set() -> Value {
         ),
         (
             "deferredModuleWith",
-            prim("types.deferredModuleWith", 1, |e, a| deferred_module(e, a)),
+            prim("types.deferredModuleWith", 1, deferred_module),
         ),
         ("either", prim("types.either", 2, either)),
         ("oneOf", prim("types.oneOf", 1, one_of)),
@@ -706,12 +706,18 @@ pub fn type_description(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
 pub fn type_name(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
     match &**t {
         TypeVal::Leaf(leaf) => leaf_name(leaf).to_string(),
-        TypeVal::Unary(kind, _) => match kind {
+        TypeVal::Unary(kind, inner) => match kind {
             UnaryType::NullOr => "nullOr",
             UnaryType::ListOf | UnaryType::NonEmptyListOf => "listOf",
             UnaryType::AttrsOf => "attrsOf",
             UnaryType::LazyAttrsOf => "lazyAttrsOf",
-            UnaryType::AddCheck => return shallow_option_type(eval, t).description(),
+            // `addCheck t f` is `t // { check = ..; }`: it keeps `t`'s name.
+            UnaryType::AddCheck => {
+                return match eval.force(inner) {
+                    Value::Type(inner) => type_name(eval, &inner),
+                    _ => "unknown".into(),
+                };
+            }
             UnaryType::Uniq => "unique",
             UnaryType::FunctionTo => "functionTo",
             UnaryType::DagOf => "dagOf",

@@ -45,18 +45,8 @@ pub fn option_type(
     match &**t {
         TypeVal::Leaf(leaf) => leaf.clone(),
         TypeVal::Unary(kind, inner) => {
-            let inner = Box::new(thunk_option_type(eval, inner, resolve));
-            match kind {
-                UnaryType::NullOr => OptionType::NullOr(inner),
-                UnaryType::ListOf => OptionType::ListOf(inner),
-                UnaryType::NonEmptyListOf => OptionType::NonEmptyListOf(inner),
-                UnaryType::AttrsOf => OptionType::AttrsOf(inner),
-                UnaryType::LazyAttrsOf => OptionType::LazyAttrsOf(inner),
-                UnaryType::AddCheck => OptionType::AddCheck(inner),
-                UnaryType::Uniq => OptionType::Uniq(inner),
-                UnaryType::FunctionTo => OptionType::FunctionTo(inner),
-                UnaryType::DagOf => OptionType::DagOf(inner),
-            }
+            let inner = thunk_option_type(eval, inner, resolve);
+            wrap_unary(*kind, inner)
         }
         TypeVal::Either(left, right) => OptionType::Either(
             Box::new(thunk_option_type(eval, left, resolve)),
@@ -125,6 +115,22 @@ pub fn option_type(
                 _ => base_type,
             }
         }
+    }
+}
+
+/// The model type of a type constructor of one argument applied to `inner`.
+pub fn wrap_unary(kind: UnaryType, inner: OptionType) -> OptionType {
+    let inner = Box::new(inner);
+    match kind {
+        UnaryType::NullOr => OptionType::NullOr(inner),
+        UnaryType::ListOf => OptionType::ListOf(inner),
+        UnaryType::NonEmptyListOf => OptionType::NonEmptyListOf(inner),
+        UnaryType::AttrsOf => OptionType::AttrsOf(inner),
+        UnaryType::LazyAttrsOf => OptionType::LazyAttrsOf(inner),
+        UnaryType::AddCheck => OptionType::AddCheck(inner),
+        UnaryType::Uniq => OptionType::Uniq(inner),
+        UnaryType::FunctionTo => OptionType::FunctionTo(inner),
+        UnaryType::DagOf => OptionType::DagOf(inner),
     }
 }
 
