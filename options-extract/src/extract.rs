@@ -191,7 +191,15 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
             continue;
         }
         let thunk = collector.eval.import_file(file);
-        collector.collect_module(thunk, file, &args, &mut set, &mut seen, &mut vec![file]);
+        collector.collect_module(
+            thunk,
+            file,
+            TextRange::default(),
+            &args,
+            &mut set,
+            &mut seen,
+            &mut vec![file],
+        );
     }
     collector.config_view(&set.decls);
     let options = collector.merge(set.decls);
@@ -298,10 +306,12 @@ impl Collector<'_> {
         Thunk::value(Value::Attrs(Rc::new(args)))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn collect_module(
         &mut self,
         module: Thunk,
         file: FileId,
+        site: TextRange,
         args: &Thunk,
         out: &mut ModuleSet,
         seen: &mut HashSet<FileId>,
@@ -318,7 +328,8 @@ impl Collector<'_> {
                 _ => break,
             }
         }
-        let whole_file = TextRange::default();
+        // Problems with the module as a whole point at where it is named.
+        let whole_file = site;
         match value {
             Value::Path(path) => {
                 self.collect_import(&path, file, whole_file, args, out, seen, stack)
@@ -326,11 +337,14 @@ impl Collector<'_> {
             Value::Str(s) if s.starts_with('/') => {
                 self.collect_import(Path::new(&*s), file, whole_file, args, out, seen, stack)
             }
-            Value::Attrs(attrs) => self.collect_attrs_module(&attrs, file, args, out, seen, stack),
+            Value::Attrs(attrs) => {
+                self.collect_attrs_module(&attrs, file, site, args, out, seen, stack)
+            }
             // A file listing modules (`all-modules.nix`).
             Value::List(items) => {
                 for item in items.iter() {
-                    self.collect_module(item.clone(), file, args, out, seen, stack);
+                    let item_site = site_of(item, file).unwrap_or(site);
+                    self.collect_module(item.clone(), file, item_site, args, out, seen, stack);
                 }
             }
             Value::Unknown(reason) => self.warn(
@@ -384,14 +398,16 @@ impl Collector<'_> {
         }
         let thunk = self.eval.import_file(id);
         stack.push(id);
-        self.collect_module(thunk, id, args, out, seen, stack);
+        self.collect_module(thunk, id, TextRange::default(), args, out, seen, stack);
         stack.pop();
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn collect_attrs_module(
         &mut self,
         attrs: &Rc<Attrs>,
         file: FileId,
+        site: TextRange,
         args: &Thunk,
         out: &mut ModuleSet,
         seen: &mut HashSet<FileId>,
@@ -399,7 +415,7 @@ impl Collector<'_> {
     ) {
         if let Some(kind) = self.string_attr(attrs, "_type") {
             if &*kind == "micros-option-migration" {
-                self.record_migration(attrs, file, out);
+                self.record_migration(attrs, file, site, out);
             }
             // Other typed values (`mkIf`, `mkMerge`...) define config only.
             return;
@@ -409,7 +425,9 @@ impl Collector<'_> {
             match self.eval.force(&imports.thunk) {
                 Value::List(items) => {
                     for item in items.iter() {
-                        let range = imports.origin.as_ref().map(|o| o.entry).unwrap_or_default();
+                        let range = site_of(item, file)
+                            .or(imports.origin.as_ref().map(|o| o.entry))
+                            .unwrap_or_default();
                         match self.eval.force(item) {
                             Value::Path(path) => {
                                 self.collect_import(&path, file, range, args, out, seen, stack)
@@ -423,7 +441,15 @@ impl Collector<'_> {
                                 seen,
                                 stack,
                             ),
-                            _ => self.collect_module(item.clone(), file, args, out, seen, stack),
+                            _ => self.collect_module(
+                                item.clone(),
+                                file,
+                                range,
+                                args,
+                                out,
+                                seen,
+                                stack,
+                            ),
                         }
                     }
                 }
@@ -530,14 +556,20 @@ impl Collector<'_> {
         }
     }
 
-    fn record_migration(&mut self, attrs: &Rc<Attrs>, file: FileId, out: &mut ModuleSet) {
+    fn record_migration(
+        &mut self,
+        attrs: &Rc<Attrs>,
+        file: FileId,
+        site: TextRange,
+        out: &mut ModuleSet,
+    ) {
         let kind = self
             .string_attr(attrs, "kind")
             .unwrap_or_else(|| "renamed".into());
         let from = self.string_list_attr(attrs, "from");
         let to = self.string_list_attr(attrs, "to");
         let message = self.string_attr(attrs, "message").map(|s| s.to_string());
-        let range = TextRange::default();
+        let range = site;
         let Some(from) = from else {
             self.warn(
                 file,
@@ -546,7 +578,8 @@ impl Collector<'_> {
             );
             return;
         };
-        let declaration = self.declaration(file, None);
+        let entry = (!site.is_empty()).then_some((file, site));
+        let declaration = self.declaration(file, entry);
         let migration = match (&*kind, to) {
             ("removed", _) => MigrationKind::Removed {
                 message: message.unwrap_or_default(),
@@ -595,7 +628,7 @@ impl Collector<'_> {
                 loc: from.clone(),
                 option: option.clone(),
                 file,
-                entry: None,
+                entry,
                 alias_of: alias_of.clone(),
             });
             self.migrations.push(OptionMigration {
@@ -968,6 +1001,14 @@ impl Collector<'_> {
     }
 }
 
+/// Where a module value not yet forced is written in `file`.
+fn site_of(thunk: &Thunk, file: FileId) -> Option<TextRange> {
+    thunk
+        .pending_range()
+        .filter(|(f, _)| *f == file)
+        .map(|(_, r)| r)
+}
+
 /// `options.a.b.c = ..` beside `options.a.b = mkOption { type = submodule .. }`:
 /// the module system adds the deeper declaration to the submodule, and the
 /// outer option is declared in that file too.
@@ -992,11 +1033,8 @@ fn nest_into_submodules(options: Vec<OptionDecl>) -> Vec<OptionDecl> {
                         .iter()
                         .any(|d| d.file == declaration.file)
                     {
-                        let mut outer = declaration.clone();
-                        outer.range = None;
-                        outer.line = 0;
-                        outer.column = 0;
-                        parent.declarations.push(outer);
+                        // Its position is where the deeper option is declared.
+                        parent.declarations.push(declaration.clone());
                     }
                 }
                 let sub = Arc::make_mut(sub);
@@ -1074,6 +1112,7 @@ fn resolve_submodule(
             collector.collect_module(
                 module.clone(),
                 *file,
+                TextRange::default(),
                 &args,
                 &mut set,
                 &mut seen,

@@ -138,14 +138,14 @@ fn fixture_option_listing() {
         boot.kernel.sysctl : open submodule of attribute set of (sysctl value) = { } @ <nixpkgs>/nixos/modules/config/sysctl.nix:14
         boot.kernel.sysctl."vm.swappiness" : null or integer between 0 and 200 (both inclusive) = null @ <nixpkgs>/nixos/modules/config/sysctl.nix:17
         boot.kernelParams : list of string matching the pattern ([^"[:space:]]|"[^"]*")+ = [ ] @ micros/modules/system/boot/kernel-params.nix:10
-        boot.loader.grub : unspecified value = - @ micros/modules/misc/compat.nix:0
+        boot.loader.grub : unspecified value = - @ micros/modules/misc/compat.nix:5
         documentation : sink = false @ micros/modules/misc/compat.nix:12
         environment.etc : attribute set of (submodule) = { } @ micros/modules/system/environment.nix:64
         environment.etc.<name>.mode : string = "symlink" @ micros/modules/system/environment.nix:24
         environment.etc.<name>.source : absolute path = - @ micros/modules/system/environment.nix:20
         environment.etc.<name>.target : string = "‹name›" @ micros/modules/system/environment.nix:10
         environment.etc.<name>.text : null or strings concatenated with "\n" = null @ micros/modules/system/environment.nix:15
-        environment.packages : list of package = - @ micros/modules/misc/compat.nix:0
+        environment.packages : list of package = - @ micros/modules/misc/compat.nix:8
         environment.shellAliases : lazy attribute set of (null or string) = { } @ micros/modules/system/environment.nix:58
         environment.systemPackages : list of package = [ ] @ micros/modules/system/environment.nix:35
         environment.variables : attribute set of (string or absolute path or list of string) = { } @ micros/modules/system/environment.nix:42
@@ -199,7 +199,7 @@ fn fixture_option_listing() {
         services.getty.greeting : strings concatenated with "\n" = ''\n  Welcome to MicrOS.\n  Log in as root.\n'' @ micros/modules/services/getty.nix:50
         services.getty.package : package = pkgs.hello @ micros/modules/services/getty.nix:13
         services.getty.ttys : list of string = [\n  "tty1"\n  "tty2"\n] @ micros/modules/services/getty.nix:15
-        services.openssh.enable : boolean = - @ micros/modules/misc/compat.nix:0
+        services.openssh.enable : boolean = - @ micros/modules/misc/compat.nix:4
         services.sshd.banner : null or absolute path = "${cfg.package}/share/banner" @ micros/modules/services/sshd.nix:73
         services.sshd.ciphers : null or strings concatenated with "," = null @ micros/modules/services/sshd.nix:36
         services.sshd.configFile : absolute path = - @ micros/modules/services/sshd.nix:79
@@ -217,7 +217,7 @@ fn fixture_option_listing() {
         system.activationScripts.<name>.deps : list of string = [ ] @ micros/modules/system/activation.nix:11
         system.activationScripts.<name>.text : strings concatenated with "\n" = - @ micros/modules/system/activation.nix:7
         system.activationTimeout : signed integer = 90 @ micros/modules/system/activation.nix:50
-        system.build : open submodule of lazy attribute set of unspecified value = { } @ <nixpkgs>/nixos/modules/system/build.nix:7, micros/modules/system/build.nix:0
+        system.build : open submodule of lazy attribute set of unspecified value = { } @ <nixpkgs>/nixos/modules/system/build.nix:7, micros/modules/system/build.nix:3
         system.build.image : package = - @ micros/modules/system/build.nix:3
         system.builderCommands : strings concatenated with "\n" = "" @ micros/modules/system/build.nix:9
         system.stage2Hooks : DAG of strings concatenated with "\n" = { } @ micros/modules/system/activation.nix:41
@@ -567,7 +567,7 @@ fn submodules_nest_with_placeholders() {
         files,
         vec![
             ("<nixpkgs>/nixos/modules/system/build.nix".to_string(), 7),
-            ("micros/modules/system/build.nix".to_string(), 0),
+            ("micros/modules/system/build.nix".to_string(), 3),
         ]
     );
     assert_eq!(find(&flat, "system.build.image").declarations[0].line, 3);
@@ -1219,13 +1219,14 @@ fn broken_modules_are_reported_and_the_rest_is_extracted() {
         micros_options::eval::normalize(&dir.join("syntax-error.nix"))
     );
 
+    // Both point at the import itself, not the whole `imports` list.
     let missing = diagnostic("missing-import.nix", "does-not-exist.nix");
     assert_eq!(missing.severity, Severity::Error);
-    assert_eq!((missing.line, missing.column), (3, 3));
+    assert_eq!((missing.line, missing.column), (3, 15));
 
     // cycle-a.nix → cycle-b.nix → cycle-a.nix: reported where it closes.
     let cycle = diagnostic("cycle-b.nix", "import cycle");
-    assert_eq!((cycle.line, cycle.column), (3, 3));
+    assert_eq!((cycle.line, cycle.column), (3, 15));
     assert!(cycle.message.contains("cycle-a.nix"), "{}", cycle.message);
 
     let unresolved = diagnostic("unresolvable-type.nix", "`pkgs.someType`");

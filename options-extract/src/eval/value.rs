@@ -88,6 +88,15 @@ impl Thunk {
     pub fn native(f: impl FnOnce(&mut Evaluator) -> Value + 'static) -> Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Native(Box::new(f)))))
     }
+    /// Where the expression of a thunk not yet forced is written.
+    pub fn pending_range(&self) -> Option<(FileId, TextRange)> {
+        use rowan::ast::AstNode;
+        match &*self.0.borrow() {
+            ThunkState::Pending(expr, env) => Some((env.file, expr.syntax().text_range())),
+            _ => None,
+        }
+    }
+
     /// The value, if already computed.
     pub fn peek(&self) -> Option<Value> {
         match &*self.0.borrow() {
