@@ -2,3 +2,6 @@
 //! and the `micros` command line.
 
 pub mod cli;
+pub mod lower;
+pub mod options;
+pub mod resolve;

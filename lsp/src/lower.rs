@@ -1,0 +1,865 @@
+//! Lowering a module file into what it defines.
+//!
+//! The result has two halves, as in nil: [`Module`] holds no positions, so
+//! an edit that only moves text (whitespace, comments) lowers to an equal
+//! module and everything computed from it is reused; [`SourceMap`] holds
+//! the positions.
+
+use std::collections::HashMap;
+
+use rnix::ast::{self, HasEntry};
+use rowan::TextRange;
+use rowan::ast::AstNode;
+
+/// Index of a value node in [`Module::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// Index of an attribute entry (one attribute-path segment of a
+/// definition) in the source map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryId(pub u32);
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Module {
+    pub nodes: Vec<Node>,
+    /// The value the module defines options with (`config`, or the whole
+    /// set in the shorthand form).
+    pub config: Option<NodeId>,
+    /// Relative paths of `imports` (`./x.nix`), in order; the entry id
+    /// points at the import in the source map.
+    pub imports: Vec<(String, EntryId)>,
+    /// Whether the module declares options (`options = ...`).
+    pub declares_options: bool,
+    /// Pairs (first, again) of attributes defined twice in one set.
+    pub duplicates: Vec<(EntryId, EntryId)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Attrs(Vec<Entry>),
+    List(Vec<NodeId>),
+    Literal(Literal),
+    /// `mkIf c x`, `mkDefault x`, `mkForce x`, `mkOverride n x`,
+    /// `mkBefore x`, `optionalAttrs c x`...: defines what `x` defines.
+    Wrapped(NodeId),
+    /// `mkMerge [ a b ]`, `a // b`, `recursiveUpdate a b`.
+    Merge(Vec<NodeId>),
+    Lambda,
+    /// Not decidable statically (a function call, `config.x`, `pkgs.x`).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: Key,
+    pub value: NodeId,
+    pub id: EntryId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Name(String),
+    /// `${expr}` or an interpolated string: unknown name.
+    Dynamic,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A string with interpolations: a string, content unknown. The
+    /// literal prefix before the first interpolation is kept.
+    StrInterpolated {
+        prefix: String,
+    },
+    Path,
+}
+
+// Floats are compared bitwise so that lowering equality is reflexive.
+impl Eq for Literal {}
+
+/// Positions of a lowered module.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceMap {
+    /// Range of each node's expression.
+    pub nodes: Vec<TextRange>,
+    pub entries: Vec<EntryPos>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPos {
+    /// The attribute-path segment (`enable` in `services.getty.enable`).
+    pub key: TextRange,
+    /// The whole `path = value;`.
+    pub entry: TextRange,
+    /// The whole attribute path.
+    pub path: TextRange,
+    /// Which segment of that path this entry is (0 for the first).
+    pub segment: u32,
+}
+
+impl SourceMap {
+    pub fn node(&self, id: NodeId) -> TextRange {
+        self.nodes[id.0 as usize]
+    }
+    pub fn entry(&self, id: EntryId) -> &EntryPos {
+        &self.entries[id.0 as usize]
+    }
+}
+
+/// Lowering gives up beyond these, leaving `Unknown`: no file can make it
+/// loop or blow up.
+const MAX_NODES: usize = 200_000;
+const MAX_DEPTH: u32 = 200;
+
+/// Functions that wrap a definition without changing what it defines.
+const WRAPPERS: &[&str] = &[
+    "mkIf",
+    "mkDefault",
+    "mkForce",
+    "mkOverride",
+    "mkOptionDefault",
+    "mkBefore",
+    "mkAfter",
+    "mkOrder",
+    "mkVMOverride",
+    "mkImageMediaOverride",
+    "optionalAttrs",
+    "mkFixStrictness",
+];
+
+pub fn lower(root: &ast::Root) -> (Module, SourceMap) {
+    let mut lowerer = Lowerer::default();
+    if let Some(expr) = root.expr() {
+        lowerer.lower_module(&expr);
+    }
+    (lowerer.module, lowerer.map)
+}
+
+#[derive(Default)]
+struct Lowerer {
+    module: Module,
+    map: SourceMap,
+    /// Lexical scopes of `let` bindings (and lambda parameters, which
+    /// shadow them as unknown).
+    scopes: Vec<HashMap<String, Option<ast::Expr>>>,
+    depth: u32,
+    /// Bindings being followed, to stop on `let a = a; in`.
+    following: Vec<String>,
+}
+
+impl Lowerer {
+    fn alloc(&mut self, node: Node, range: TextRange) -> NodeId {
+        let id = NodeId(self.module.nodes.len() as u32);
+        self.module.nodes.push(node);
+        self.map.nodes.push(range);
+        id
+    }
+
+    fn entry_id(&mut self, pos: EntryPos) -> EntryId {
+        let id = EntryId(self.map.entries.len() as u32);
+        self.map.entries.push(pos);
+        id
+    }
+
+    fn lower_module(&mut self, expr: &ast::Expr) {
+        let mut body = expr.clone();
+        // `{ config, lib, ... }: body` (possibly curried), `let .. in body`,
+        // parentheses: look through to the module's set.
+        for _ in 0..16 {
+            body = match body {
+                ast::Expr::Lambda(lambda) => {
+                    let mut scope = HashMap::new();
+                    bind_params(&lambda, &mut scope);
+                    self.scopes.push(scope);
+                    match lambda.body() {
+                        Some(b) => b,
+                        None => return,
+                    }
+                }
+                ast::Expr::LetIn(let_in) => {
+                    self.push_let(&let_in);
+                    match let_in.body() {
+                        Some(b) => b,
+                        None => return,
+                    }
+                }
+                ast::Expr::Paren(paren) => match paren.expr() {
+                    Some(e) => e,
+                    None => return,
+                },
+                _ => break,
+            };
+        }
+        let ast::Expr::AttrSet(set) = body else {
+            // A module that is not a set literal (a function call, an
+            // import): what it defines is not known.
+            return;
+        };
+        let names = top_level_names(&set);
+        let structured = names.iter().any(|n| n == "config" || n == "options");
+        self.module.declares_options = names.iter().any(|n| n == "options");
+        for entry in set.attrpath_values() {
+            let Some(first) = entry.attrpath().and_then(|p| p.attrs().next()) else {
+                continue;
+            };
+            if attr_text(&first).as_deref() == Some("imports") {
+                self.lower_imports(&entry);
+            }
+        }
+        if structured {
+            // `config = ...;` (or `config.x = ...;`) only.
+            let node = self.lower_attrs(&set, |name| name == "config");
+            let config = match &self.module.nodes[node.0 as usize] {
+                Node::Attrs(entries) => entries
+                    .iter()
+                    .filter(|e| e.key == Key::Name("config".into()))
+                    .map(|e| e.value)
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            };
+            self.module.config = match config.as_slice() {
+                [] => None,
+                [single] => Some(*single),
+                many => Some(self.alloc(Node::Merge(many.to_vec()), set.syntax().text_range())),
+            };
+        } else {
+            const SPECIAL: &[&str] = &[
+                "imports",
+                "_file",
+                "key",
+                "disabledModules",
+                "_class",
+                "freeformType",
+                "require",
+            ];
+            self.module.config = Some(self.lower_attrs(&set, |name| !SPECIAL.contains(&name)));
+        }
+    }
+
+    fn lower_imports(&mut self, entry: &ast::AttrpathValue) {
+        let Some(ast::Expr::List(list)) = entry.value() else {
+            return;
+        };
+        for item in list.items() {
+            if let ast::Expr::PathRel(path) = &item {
+                let text = path.syntax().text().to_string();
+                let range = item.syntax().text_range();
+                let id = self.entry_id(EntryPos {
+                    key: range,
+                    entry: range,
+                    path: range,
+                    segment: 0,
+                });
+                self.module.imports.push((text, id));
+            }
+        }
+    }
+
+    fn push_let(&mut self, let_in: &ast::LetIn) {
+        let mut scope = HashMap::new();
+        for entry in let_in.attrpath_values() {
+            let Some(path) = entry.attrpath() else {
+                continue;
+            };
+            let attrs: Vec<ast::Attr> = path.attrs().collect();
+            if let [attr] = attrs.as_slice()
+                && let Some(name) = attr_text(attr)
+            {
+                scope.insert(name, entry.value());
+            }
+        }
+        for inherit in let_in.inherits() {
+            for attr in inherit.attrs() {
+                if let Some(name) = attr_text(&attr) {
+                    scope.insert(name, None);
+                }
+            }
+        }
+        self.scopes.push(scope);
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Option<ast::Expr>> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Lower a set literal, keeping only top-level attributes `keep` accepts.
+    fn lower_attrs(&mut self, set: &impl HasEntry, keep: impl Fn(&str) -> bool) -> NodeId {
+        let range = set.syntax().text_range();
+        let node = self.alloc(Node::Attrs(Vec::new()), range);
+        // Names defined by each path in this set: merging follows Nix's
+        // parser (nested literal sets merge; anything else twice is an error).
+        for entry in set.attrpath_values() {
+            let Some(path) = entry.attrpath() else {
+                continue;
+            };
+            let attrs: Vec<ast::Attr> = path.attrs().collect();
+            let Some(first) = attrs.first() else { continue };
+            if let Some(name) = attr_text(first)
+                && !keep(&name)
+            {
+                continue;
+            }
+            self.insert_path(node, &attrs, &entry, path.syntax().text_range());
+        }
+        for inherit in set.inherits() {
+            for attr in inherit.attrs() {
+                let Some(name) = attr_text(&attr) else {
+                    continue;
+                };
+                if !keep(&name) {
+                    continue;
+                }
+                let range = attr.syntax().text_range();
+                let value = self.alloc(Node::Unknown, range);
+                let id = self.entry_id(EntryPos {
+                    key: range,
+                    entry: inherit.syntax().text_range(),
+                    path: range,
+                    segment: 0,
+                });
+                self.push_entry(node, Key::Name(name), value, id, false);
+            }
+        }
+        node
+    }
+
+    fn insert_path(
+        &mut self,
+        mut node: NodeId,
+        attrs: &[ast::Attr],
+        entry: &ast::AttrpathValue,
+        path_range: TextRange,
+    ) {
+        let entry_range = entry.syntax().text_range();
+        for (i, attr) in attrs.iter().enumerate() {
+            let key = match attr_text(attr) {
+                Some(name) => Key::Name(name),
+                None => Key::Dynamic,
+            };
+            let id = self.entry_id(EntryPos {
+                key: attr.syntax().text_range(),
+                entry: entry_range,
+                path: path_range,
+                segment: i as u32,
+            });
+            let last = i + 1 == attrs.len();
+            if last {
+                let value = match entry.value() {
+                    Some(v) => self.lower_expr(&v),
+                    None => self.alloc(Node::Unknown, entry_range),
+                };
+                let is_set = matches!(entry.value(), Some(ast::Expr::AttrSet(_)));
+                self.push_entry(node, key, value, id, is_set);
+            } else {
+                // An intermediate segment: reuse the set an earlier path made.
+                let existing = self.find_entry(node, &key);
+                node = match existing {
+                    Some((value, _))
+                        if matches!(self.module.nodes[value.0 as usize], Node::Attrs(_)) =>
+                    {
+                        value
+                    }
+                    Some((_, first)) => {
+                        self.module.duplicates.push((first, id));
+                        return;
+                    }
+                    None => {
+                        let nested =
+                            self.alloc(Node::Attrs(Vec::new()), attr.syntax().text_range());
+                        self.attrs_mut(node).push(Entry {
+                            key,
+                            value: nested,
+                            id,
+                        });
+                        nested
+                    }
+                };
+            }
+        }
+    }
+
+    fn attrs_mut(&mut self, node: NodeId) -> &mut Vec<Entry> {
+        match &mut self.module.nodes[node.0 as usize] {
+            Node::Attrs(entries) => entries,
+            _ => unreachable!("only set nodes take entries"),
+        }
+    }
+
+    fn find_entry(&self, node: NodeId, key: &Key) -> Option<(NodeId, EntryId)> {
+        if *key == Key::Dynamic {
+            return None;
+        }
+        match &self.module.nodes[node.0 as usize] {
+            Node::Attrs(entries) => entries
+                .iter()
+                .find(|e| &e.key == key)
+                .map(|e| (e.value, e.id)),
+            _ => None,
+        }
+    }
+
+    /// Add `key = value` to a set node. A second definition of a name is a
+    /// duplicate unless both values are set literals, whose direct entries
+    /// then merge (one level, as Nix's parser does).
+    fn push_entry(
+        &mut self,
+        node: NodeId,
+        key: Key,
+        value: NodeId,
+        id: EntryId,
+        value_is_set: bool,
+    ) {
+        match self.find_entry(node, &key) {
+            Some((existing, first)) => {
+                let existing_is_set =
+                    matches!(self.module.nodes[existing.0 as usize], Node::Attrs(_));
+                if existing_is_set && value_is_set {
+                    let Node::Attrs(incoming) = self.module.nodes[value.0 as usize].clone() else {
+                        unreachable!("checked above")
+                    };
+                    for inner in incoming {
+                        match self.find_entry(existing, &inner.key) {
+                            Some((_, earlier)) => self.module.duplicates.push((earlier, inner.id)),
+                            None => self.attrs_mut(existing).push(inner),
+                        }
+                    }
+                } else {
+                    self.module.duplicates.push((first, id));
+                }
+            }
+            None => self.attrs_mut(node).push(Entry { key, value, id }),
+        }
+    }
+
+    fn lower_expr(&mut self, expr: &ast::Expr) -> NodeId {
+        let range = expr.syntax().text_range();
+        if self.module.nodes.len() >= MAX_NODES || self.depth >= MAX_DEPTH {
+            return self.alloc(Node::Unknown, range);
+        }
+        self.depth += 1;
+        let node = self.lower_expr_inner(expr, range);
+        self.depth -= 1;
+        node
+    }
+
+    fn lower_expr_inner(&mut self, expr: &ast::Expr, range: TextRange) -> NodeId {
+        match expr {
+            ast::Expr::AttrSet(set) => {
+                if set.rec_token().is_some() {
+                    // Values may refer to each other; names are still known.
+                    let mut scope = HashMap::new();
+                    for entry in set.attrpath_values() {
+                        if let Some(name) = entry
+                            .attrpath()
+                            .and_then(|p| p.attrs().next())
+                            .and_then(|a| attr_text(&a))
+                        {
+                            scope.insert(name, None);
+                        }
+                    }
+                    self.scopes.push(scope);
+                    let node = self.lower_attrs(set, |_| true);
+                    self.scopes.pop();
+                    node
+                } else {
+                    self.lower_attrs(set, |_| true)
+                }
+            }
+            ast::Expr::List(list) => {
+                let items = list.items().map(|item| self.lower_expr(&item)).collect();
+                self.alloc(Node::List(items), range)
+            }
+            ast::Expr::Literal(literal) => {
+                let value = literal_value(literal);
+                self.alloc(value.map_or(Node::Unknown, Node::Literal), range)
+            }
+            ast::Expr::Str(s) => self.alloc(Node::Literal(string_literal(s)), range),
+            ast::Expr::PathAbs(_) | ast::Expr::PathRel(_) | ast::Expr::PathHome(_) => {
+                self.alloc(Node::Literal(Literal::Path), range)
+            }
+            ast::Expr::PathSearch(_) => self.alloc(Node::Literal(Literal::Path), range),
+            ast::Expr::Paren(paren) => match paren.expr() {
+                Some(inner) => self.lower_expr(&inner),
+                None => self.alloc(Node::Unknown, range),
+            },
+            ast::Expr::Lambda(_) => self.alloc(Node::Lambda, range),
+            ast::Expr::UnaryOp(unary) => {
+                match (
+                    unary.operator(),
+                    unary.expr().as_ref().and_then(ast_literal),
+                ) {
+                    (Some(ast::UnaryOpKind::Negate), Some(Literal::Int(i))) => {
+                        self.alloc(Node::Literal(Literal::Int(i.wrapping_neg())), range)
+                    }
+                    (Some(ast::UnaryOpKind::Negate), Some(Literal::Float(f))) => {
+                        self.alloc(Node::Literal(Literal::Float(-f)), range)
+                    }
+                    _ => self.alloc(Node::Unknown, range),
+                }
+            }
+            ast::Expr::BinOp(binop) if binop.operator() == Some(ast::BinOpKind::Update) => {
+                let parts: Vec<NodeId> = [binop.lhs(), binop.rhs()]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| self.lower_expr(&e))
+                    .collect();
+                self.alloc(Node::Merge(parts), range)
+            }
+            ast::Expr::LetIn(let_in) => {
+                self.push_let(let_in);
+                let node = match let_in.body() {
+                    Some(body) => self.lower_expr(&body),
+                    None => self.alloc(Node::Unknown, range),
+                };
+                self.scopes.pop();
+                node
+            }
+            ast::Expr::With(with) => match with.body() {
+                // `with lib;` brings names we cannot list: bindings seen
+                // through it stay unknown, but the body's shape is kept.
+                Some(body) => self.lower_expr(&body),
+                None => self.alloc(Node::Unknown, range),
+            },
+            ast::Expr::Ident(ident) => {
+                let name = ident.syntax().text().to_string();
+                match self.lookup(&name).cloned() {
+                    Some(Some(bound)) if !self.following.contains(&name) => {
+                        self.following.push(name);
+                        let node = self.lower_expr(&bound);
+                        self.following.pop();
+                        node
+                    }
+                    _ => match name.as_str() {
+                        "true" => self.alloc(Node::Literal(Literal::Bool(true)), range),
+                        "false" => self.alloc(Node::Literal(Literal::Bool(false)), range),
+                        "null" => self.alloc(Node::Literal(Literal::Null), range),
+                        _ => self.alloc(Node::Unknown, range),
+                    },
+                }
+            }
+            ast::Expr::Apply(apply) => self.lower_apply(apply, range),
+            ast::Expr::IfElse(if_else) => {
+                // Either branch may be what is defined: both are checked.
+                let parts: Vec<NodeId> = [if_else.body(), if_else.else_body()]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| self.lower_expr(&e))
+                    .collect();
+                self.alloc(Node::Merge(parts), range)
+            }
+            ast::Expr::Assert(assert) => match assert.body() {
+                Some(body) => self.lower_expr(&body),
+                None => self.alloc(Node::Unknown, range),
+            },
+            _ => self.alloc(Node::Unknown, range),
+        }
+    }
+
+    /// Function applications: the module-system wrappers are seen through;
+    /// a call to a function bound in this file splices its body in.
+    fn lower_apply(&mut self, apply: &ast::Apply, range: TextRange) -> NodeId {
+        let mut args = Vec::new();
+        let mut head = ast::Expr::Apply(apply.clone());
+        while let ast::Expr::Apply(a) = &head {
+            if let Some(arg) = a.argument() {
+                args.push(arg);
+            }
+            let Some(next) = a.lambda() else { break };
+            head = next;
+        }
+        args.reverse();
+        let name = function_name(&head);
+        // A name bound in this file is its own function, not lib's.
+        let locally_bound = match &head {
+            ast::Expr::Ident(ident) => {
+                matches!(
+                    self.lookup(&ident.syntax().text().to_string()),
+                    Some(Some(_))
+                )
+            }
+            _ => false,
+        };
+        if let Some(name) = name.as_deref()
+            && !locally_bound
+        {
+            if WRAPPERS.contains(&name)
+                && let Some(last) = args.last()
+            {
+                let inner = self.lower_expr(last);
+                return self.alloc(Node::Wrapped(inner), range);
+            }
+            if name == "mkMerge"
+                && let Some(ast::Expr::List(list)) = args.first()
+            {
+                let parts = list.items().map(|item| self.lower_expr(&item)).collect();
+                return self.alloc(Node::Merge(parts), range);
+            }
+            if name == "recursiveUpdate" && args.len() == 2 {
+                let parts = args.iter().map(|a| self.lower_expr(a)).collect();
+                return self.alloc(Node::Merge(parts), range);
+            }
+        }
+        // `f x` with `f = { a, ... }: { ... };` in this file.
+        if let ast::Expr::Ident(ident) = &head {
+            let name = ident.syntax().text().to_string();
+            if let Some(Some(ast::Expr::Lambda(lambda))) = self.lookup(&name).cloned()
+                && !self.following.contains(&name)
+            {
+                let mut body = Some(ast::Expr::Lambda(lambda));
+                let mut pushed = 0;
+                for _ in &args {
+                    match body {
+                        Some(ast::Expr::Lambda(l)) => {
+                            let mut scope = HashMap::new();
+                            bind_params(&l, &mut scope);
+                            self.scopes.push(scope);
+                            pushed += 1;
+                            body = l.body();
+                        }
+                        _ => {
+                            body = None;
+                            break;
+                        }
+                    }
+                }
+                let node = match body {
+                    Some(b) if !matches!(b, ast::Expr::Lambda(_)) => {
+                        self.following.push(name);
+                        let node = self.lower_expr(&b);
+                        self.following.pop();
+                        node
+                    }
+                    _ => self.alloc(Node::Unknown, range),
+                };
+                for _ in 0..pushed {
+                    self.scopes.pop();
+                }
+                return node;
+            }
+        }
+        self.alloc(Node::Unknown, range)
+    }
+}
+
+/// Parameters shadow outer bindings and are unknown.
+fn bind_params(lambda: &ast::Lambda, scope: &mut HashMap<String, Option<ast::Expr>>) {
+    match lambda.param() {
+        Some(ast::Param::IdentParam(p)) => {
+            if let Some(ident) = p.ident() {
+                scope.insert(ident.syntax().text().to_string(), None);
+            }
+        }
+        Some(ast::Param::Pattern(pattern)) => {
+            for entry in pattern.pat_entries() {
+                if let Some(ident) = entry.ident() {
+                    scope.insert(ident.syntax().text().to_string(), None);
+                }
+            }
+            if let Some(bind) = pattern.pat_bind().and_then(|b| b.ident()) {
+                scope.insert(bind.syntax().text().to_string(), None);
+            }
+        }
+        None => {}
+    }
+}
+
+/// `mkIf` for `mkIf`, `lib.mkIf`, `lib.modules.mkIf`.
+fn function_name(head: &ast::Expr) -> Option<String> {
+    match head {
+        ast::Expr::Ident(ident) => Some(ident.syntax().text().to_string()),
+        ast::Expr::Select(select) if select.default_expr().is_none() => select
+            .attrpath()?
+            .attrs()
+            .last()
+            .and_then(|a| attr_text(&a)),
+        _ => None,
+    }
+}
+
+fn top_level_names(set: &ast::AttrSet) -> Vec<String> {
+    set.attrpath_values()
+        .filter_map(|e| e.attrpath()?.attrs().next())
+        .filter_map(|a| attr_text(&a))
+        .collect()
+}
+
+/// The name an attribute spells out, if it is static.
+pub fn attr_text(attr: &ast::Attr) -> Option<String> {
+    match attr {
+        ast::Attr::Ident(ident) => Some(ident.syntax().text().to_string()),
+        ast::Attr::Str(s) => match string_literal(s) {
+            Literal::Str(text) => Some(text),
+            _ => None,
+        },
+        ast::Attr::Dynamic(dynamic) => match dynamic.expr() {
+            Some(ast::Expr::Str(s)) => match string_literal(&s) {
+                Literal::Str(text) => Some(text),
+                _ => None,
+            },
+            _ => None,
+        },
+    }
+}
+
+fn well_formed(s: &ast::Str) -> bool {
+    use rnix::SyntaxKind::*;
+    s.syntax().children_with_tokens().all(|child| match child {
+        rowan::NodeOrToken::Token(t) => {
+            matches!(
+                t.kind(),
+                TOKEN_STRING_START | TOKEN_STRING_END | TOKEN_STRING_CONTENT
+            )
+        }
+        rowan::NodeOrToken::Node(n) => n.kind() == NODE_INTERPOL,
+    })
+}
+
+pub fn string_literal(s: &ast::Str) -> Literal {
+    if !well_formed(s) {
+        return Literal::StrInterpolated {
+            prefix: String::new(),
+        };
+    }
+    let mut text = String::new();
+    for part in s.normalized_parts() {
+        match part {
+            ast::InterpolPart::Literal(literal) => text.push_str(&literal),
+            ast::InterpolPart::Interpolation(_) => {
+                return Literal::StrInterpolated { prefix: text };
+            }
+        }
+    }
+    Literal::Str(text)
+}
+
+fn literal_value(literal: &ast::Literal) -> Option<Literal> {
+    use rnix::SyntaxKind::*;
+    let token = literal.syntax().first_token()?;
+    match token.kind() {
+        TOKEN_INTEGER => token.text().parse().ok().map(Literal::Int),
+        TOKEN_FLOAT => token.text().parse().ok().map(Literal::Float),
+        TOKEN_URI => Some(Literal::Str(token.text().to_string())),
+        _ => None,
+    }
+}
+
+fn ast_literal(expr: &ast::Expr) -> Option<Literal> {
+    match expr {
+        ast::Expr::Literal(l) => literal_value(l),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lowered(text: &str) -> (Module, SourceMap) {
+        lower(&rnix::Root::parse(text).tree())
+    }
+
+    /// `a.b = 1`-style listing of what a module defines.
+    fn definitions(module: &Module) -> Vec<String> {
+        fn go(module: &Module, node: NodeId, prefix: &str, out: &mut Vec<String>) {
+            match &module.nodes[node.0 as usize] {
+                Node::Attrs(entries) => {
+                    for e in entries {
+                        let key = match &e.key {
+                            Key::Name(n) => n.clone(),
+                            Key::Dynamic => "${..}".into(),
+                        };
+                        let path = if prefix.is_empty() {
+                            key
+                        } else {
+                            format!("{prefix}.{key}")
+                        };
+                        go(module, e.value, &path, out);
+                    }
+                }
+                Node::Wrapped(inner) => go(module, *inner, prefix, out),
+                Node::Merge(parts) => parts.iter().for_each(|p| go(module, *p, prefix, out)),
+                other => out.push(format!("{prefix} = {other:?}")),
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(config) = module.config {
+            go(module, config, "", &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn dotted_paths_nested_sets_and_wrappers() {
+        let (module, _) = lowered(
+            r#"{ lib, pkgs, ... }:
+let common = { startOnBoot = true; }; mk = name: { "${name}".type = "oneshot"; };
+in {
+  services.getty.enable = true;
+  users = { micros = { uid = 1000; }; };
+  users.micros.gid = lib.mkDefault 1000;
+  micros.services.a = common // { type = "longrun"; };
+  boot.kernel.sysctl."net.ipv4.ip_forward" = 1;
+  networking = lib.mkIf true { hostName = "x"; };
+  environment.systemPackages = [ pkgs.vim ];
+  imports = [ ./hardware-configuration.nix ];
+}"#,
+        );
+        expect_test::expect![[r#"
+            [
+                "services.getty.enable = Literal(Bool(true))",
+                "users.micros.uid = Literal(Int(1000))",
+                "users.micros.gid = Literal(Int(1000))",
+                "micros.services.a.startOnBoot = Literal(Bool(true))",
+                "micros.services.a.type = Literal(Str(\"longrun\"))",
+                "boot.kernel.sysctl.net.ipv4.ip_forward = Literal(Int(1))",
+                "networking.hostName = Literal(Str(\"x\"))",
+                "environment.systemPackages = List([NodeId(24)])",
+            ]
+        "#]]
+        .assert_debug_eq(&definitions(&module));
+        assert_eq!(module.imports.len(), 1);
+        assert!(module.duplicates.is_empty());
+    }
+
+    #[test]
+    fn structured_form_defines_only_config() {
+        let (module, _) = lowered(
+            "{ lib, ... }: { options.foo = lib.mkOption { }; config = { foo = 1; }; config.bar = 2; }",
+        );
+        assert!(module.declares_options);
+        expect_test::expect![[r#"
+            [
+                "foo = Literal(Int(1))",
+                "bar = Literal(Int(2))",
+            ]
+        "#]]
+        .assert_debug_eq(&definitions(&module));
+    }
+
+    #[test]
+    fn duplicates_follow_nix_merging_rules() {
+        let (module, map) = lowered(
+            "{ a = 1; a = 2; b.c = 1; b = { d = 2; }; e = { f = 1; }; e = { f = 2; }; g.h = 1; g.h.i = 2; }",
+        );
+        let text = "{ a = 1; a = 2; b.c = 1; b = { d = 2; }; e = { f = 1; }; e = { f = 2; }; g.h = 1; g.h.i = 2; }";
+        let dups: Vec<&str> = module
+            .duplicates
+            .iter()
+            .map(|(_, again)| &text[map.entry(*again).key])
+            .collect();
+        assert_eq!(dups, ["a", "f", "h"]);
+    }
+
+    #[test]
+    fn whitespace_and_comments_do_not_change_the_module() {
+        let (a, map_a) = lowered("{ services.getty.enable = true; }");
+        let (b, map_b) = lowered("{\n  # a comment\n  services.getty.enable   = true;\n}\n");
+        assert_eq!(a, b);
+        assert_ne!(map_a, map_b);
+    }
+}

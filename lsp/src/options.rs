@@ -1,0 +1,251 @@
+//! The option set as the analyzer looks it up: a trie per option set (the
+//! top level and each submodule), and the migrations by old path.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use micros_options::model::{MigrationKind, OptionDecl, OptionMigration, OptionSet, Submodule};
+
+/// One level of options: names below it, and the option at it if any.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Trie {
+    pub children: BTreeMap<String, Trie>,
+    pub option: Option<Arc<OptionDecl>>,
+    /// The full loc of this node (placeholders included), for messages.
+    pub loc: Vec<String>,
+}
+
+impl Trie {
+    fn build(options: &[OptionDecl], prefix: &[String]) -> Trie {
+        let mut root = Trie {
+            loc: prefix.to_vec(),
+            ..Default::default()
+        };
+        for option in options {
+            let mut node = &mut root;
+            for segment in &option.loc {
+                let loc = {
+                    let mut l = node.loc.clone();
+                    l.push(segment.clone());
+                    l
+                };
+                node = node
+                    .children
+                    .entry(segment.clone())
+                    .or_insert_with(|| Trie {
+                        loc,
+                        ..Default::default()
+                    });
+            }
+            let mut full = option.clone();
+            full.loc = node.loc.clone();
+            node.option = Some(Arc::new(full));
+        }
+        root
+    }
+
+    /// Every option below this node (itself included), for suggestions.
+    pub fn options(&self) -> Vec<&Arc<OptionDecl>> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            out.extend(node.option.iter());
+            stack.extend(node.children.values());
+        }
+        out
+    }
+}
+
+/// Prefixes declared by the six nixpkgs modules micros imports
+/// (`eval-config.nix`). When nixpkgs cannot be found, definitions under
+/// them are not reported as unknown.
+pub const NIXPKGS_OWNED_PREFIXES: &[&str] = &[
+    "assertions",
+    "warnings",
+    "meta",
+    "lib",
+    "boot.consoleLogLevel",
+    "boot.extraModulePackages",
+    "boot.initrd.allowMissingModules",
+    "boot.initrd.availableKernelModules",
+    "boot.initrd.includeDefaultModules",
+    "boot.initrd.kernelModules",
+    "boot.kernel",
+    "boot.kernelModules",
+    "boot.kernelPackages",
+    "boot.kernelParams",
+    "boot.kernelPatches",
+    "boot.blacklistedKernelModules",
+    "boot.vesa",
+    "environment.etc",
+    "nixpkgs",
+    "system.build",
+    "system.etc",
+    "system.modulesTree",
+    "system.requiredKernelConfig",
+];
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OptionIndex {
+    pub set: Arc<OptionSet>,
+    pub root: Trie,
+    /// Tries of submodules, by the address of their `Submodule`.
+    submodules: HashMap<usize, Trie>,
+    pub migrations: BTreeMap<Vec<String>, OptionMigration>,
+    /// Whether the nixpkgs modules micros imports are part of the set.
+    pub has_nixpkgs: bool,
+}
+
+impl OptionIndex {
+    pub fn new(set: Arc<OptionSet>, has_nixpkgs: bool) -> OptionIndex {
+        let root = Trie::build(&set.options, &[]);
+        let mut submodules = HashMap::new();
+        collect_submodules(&set.options, &[], &mut submodules);
+        let migrations = set
+            .migrations
+            .iter()
+            .map(|m| (m.from.clone(), m.clone()))
+            .collect();
+        OptionIndex {
+            set,
+            root,
+            submodules,
+            migrations,
+            has_nixpkgs,
+        }
+    }
+
+    /// The trie of a submodule type.
+    pub fn submodule(&self, submodule: &Arc<Submodule>) -> Option<&Trie> {
+        self.submodules.get(&(Arc::as_ptr(submodule) as usize))
+    }
+
+    /// Whether `path` lies under a prefix only nixpkgs declares, while
+    /// nixpkgs is missing.
+    pub fn owned_by_missing_nixpkgs(&self, path: &[String]) -> bool {
+        !self.has_nixpkgs
+            && NIXPKGS_OWNED_PREFIXES.iter().any(|prefix| {
+                let segments: Vec<&str> = prefix.split('.').collect();
+                path.len() >= segments.len() && path.iter().zip(&segments).all(|(a, b)| a == b)
+            })
+    }
+
+    pub fn migration(&self, path: &[String]) -> Option<&OptionMigration> {
+        self.migrations.get(path)
+    }
+}
+
+fn collect_submodules(options: &[OptionDecl], prefix: &[String], out: &mut HashMap<usize, Trie>) {
+    for option in options {
+        let mut loc = prefix.to_vec();
+        loc.extend(option.loc.iter().cloned());
+        if let Some((placeholders, submodule)) = option.ty.sub_options() {
+            let key = Arc::as_ptr(submodule) as usize;
+            if out.contains_key(&key) {
+                continue;
+            }
+            loc.extend(placeholders.iter().map(|s| s.to_string()));
+            out.insert(key, Trie::build(&submodule.options, &loc));
+            collect_submodules(&submodule.options, &loc, out);
+        }
+        // Submodules nested in either/oneOf/coercedTo members.
+        for_each_nested_submodule(&option.ty, &mut |sub| {
+            let key = Arc::as_ptr(sub) as usize;
+            if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+                slot.insert(Trie::build(&sub.options, &loc));
+                collect_submodules(&sub.options, &loc, out);
+            }
+        });
+    }
+}
+
+fn for_each_nested_submodule(ty: &micros_options::OptionType, f: &mut dyn FnMut(&Arc<Submodule>)) {
+    use micros_options::OptionType::*;
+    match ty {
+        Submodule(sub) => f(sub),
+        NullOr(t) | ListOf(t) | NonEmptyListOf(t) | AttrsOf(t) | LazyAttrsOf(t) | AddCheck(t)
+        | Uniq(t) | FunctionTo(t) | DagOf(t) => for_each_nested_submodule(t, f),
+        Either(a, b) | CoercedTo { from: a, to: b } => {
+            for_each_nested_submodule(a, f);
+            for_each_nested_submodule(b, f);
+        }
+        OneOf(members) => members.iter().for_each(|m| for_each_nested_submodule(m, f)),
+        Custom {
+            base: Some(base), ..
+        } => for_each_nested_submodule(base, f),
+        _ => {}
+    }
+}
+
+/// What a migration tells the user.
+pub fn migration_message(migration: &OptionMigration) -> (String, Option<Vec<String>>) {
+    let from = micros_options::model::show_option(&migration.from);
+    match &migration.kind {
+        MigrationKind::Removed { message } => {
+            let mut text = format!("the option `{from}` has been removed");
+            if !message.is_empty() {
+                text.push_str(": ");
+                text.push_str(message.trim());
+            }
+            (text, None)
+        }
+        MigrationKind::Renamed { to } | MigrationKind::Alias { to } => (
+            format!(
+                "the option `{from}` has been renamed to `{}`",
+                micros_options::model::show_option(to)
+            ),
+            Some(to.clone()),
+        ),
+    }
+}
+
+/// Edit distance (Levenshtein, with adjacent transpositions) for
+/// did-you-mean suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest of `candidates` to `name`, if close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1) + usize::from(name.len() > 6);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, c.len()))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_typos() {
+        assert_eq!(edit_distance("getty", "getty"), 0);
+        assert_eq!(edit_distance("gety", "getty"), 1);
+        assert_eq!(edit_distance("gtety", "getty"), 1);
+        assert_eq!(
+            closest("enabel", ["enable", "package", "extraArgs"]),
+            Some("enable")
+        );
+        assert_eq!(closest("frobnicate", ["enable", "package"]), None);
+    }
+}
