@@ -2,6 +2,9 @@
 //! and the `micros` command line.
 
 pub mod cli;
+pub mod db;
+pub mod ide;
 pub mod lower;
+pub mod names;
 pub mod options;
 pub mod resolve;

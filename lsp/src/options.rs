@@ -4,7 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use micros_options::model::{MigrationKind, OptionDecl, OptionMigration, OptionSet, Submodule};
+use std::path::PathBuf;
+
+use micros_options::model::{
+    Declaration, MigrationKind, OptionDecl, OptionMigration, OptionSet, RootKind, Submodule,
+};
 
 /// One level of options: names below it, and the option at it if any.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -94,6 +98,8 @@ pub struct OptionIndex {
     pub migrations: BTreeMap<Vec<String>, OptionMigration>,
     /// Whether the nixpkgs modules micros imports are part of the set.
     pub has_nixpkgs: bool,
+    /// Where declarations' files are: the directory of each root kind.
+    pub roots: Vec<(RootKind, PathBuf)>,
 }
 
 impl OptionIndex {
@@ -106,13 +112,26 @@ impl OptionIndex {
             .iter()
             .map(|m| (m.from.clone(), m.clone()))
             .collect();
+        // Options a user module declares are named from the filesystem root.
+        let roots = vec![(RootKind::User, PathBuf::from("/"))];
         OptionIndex {
             set,
             root,
             submodules,
             migrations,
             has_nixpkgs,
+            roots,
         }
+    }
+
+    /// Where a declaration's file is on disk, if its root is known.
+    pub fn declaration_path(&self, declaration: &Declaration) -> Option<PathBuf> {
+        let (_, dir) = self
+            .roots
+            .iter()
+            .rev()
+            .find(|(kind, _)| *kind == declaration.file.root)?;
+        Some(dir.join(&declaration.file.path))
     }
 
     /// The trie of a submodule type.

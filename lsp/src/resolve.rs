@@ -70,8 +70,26 @@ pub struct SemanticDiagnostic {
     pub anchor: Anchor,
     pub message: String,
     pub help: Option<String>,
-    /// A replacement for the anchor's text that fixes it.
-    pub fix: Option<String>,
+    pub fix: Option<FixKind>,
+}
+
+/// How a diagnostic can be fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixKind {
+    /// Replace the anchor's text.
+    Replace(String),
+    /// Rewrite an option path: the anchor covers the tail of `from`
+    /// written in this entry.
+    Rename { from: Vec<String>, to: Vec<String> },
+}
+
+/// The option scope of a set in the module: what its attributes name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetScope {
+    /// Options below this loc of the top-level set.
+    Tree(Vec<String>),
+    /// The options of a submodule, at this loc.
+    Submodule(Arc<micros_options::model::Submodule>, Vec<String>),
 }
 
 /// What an attribute-path segment names.
@@ -88,10 +106,15 @@ pub enum KeyMeaning {
 pub struct Resolution {
     pub diagnostics: Vec<SemanticDiagnostic>,
     pub keys: HashMap<EntryId, KeyMeaning>,
+    /// The option scope of each set that was walked (for completion).
+    pub sets: HashMap<NodeId, SetScope>,
+    /// The option each value node defines (for value completion).
+    pub values: HashMap<NodeId, Arc<OptionDecl>>,
 }
 
 pub fn resolve(module: &Module, index: &OptionIndex) -> Resolution {
     let mut resolver = Resolver {
+        submodule: None,
         module,
         index,
         out: Resolution::default(),
@@ -114,6 +137,8 @@ pub fn resolve(module: &Module, index: &OptionIndex) -> Resolution {
 }
 
 struct Resolver<'a> {
+    /// The submodule being walked, if any.
+    submodule: Option<Arc<micros_options::model::Submodule>>,
     module: &'a Module,
     index: &'a OptionIndex,
     out: Resolution,
@@ -138,7 +163,7 @@ impl Resolver<'_> {
         anchor: Anchor,
         message: String,
         help: Option<String>,
-        fix: Option<String>,
+        fix: Option<FixKind>,
     ) {
         self.out.diagnostics.push(SemanticDiagnostic {
             code,
@@ -159,6 +184,11 @@ impl Resolver<'_> {
     ) {
         match self.node(node).clone() {
             Node::Attrs(entries) => {
+                let scope = match &self.submodule {
+                    Some(sub) => SetScope::Submodule(sub.clone(), trie.loc.clone()),
+                    None => SetScope::Tree(trie.loc.clone()),
+                };
+                self.out.sets.entry(node).or_insert(scope);
                 for entry in entries {
                     let Key::Name(name) = &entry.key else {
                         continue;
@@ -207,7 +237,10 @@ impl Resolver<'_> {
                 Some(_) => Code::RenamedOption,
                 None => Code::RemovedOption,
             };
-            let fix = to.as_ref().map(|to| show_option(to));
+            let fix = to.as_ref().map(|to| FixKind::Rename {
+                from: path.clone(),
+                to: to.clone(),
+            });
             let help = to
                 .as_ref()
                 .map(|to| format!("use `{}` instead", show_option(to)));
@@ -229,6 +262,7 @@ impl Resolver<'_> {
                     self.out
                         .keys
                         .insert(entry.id, KeyMeaning::Option(option.clone()));
+                    self.out.values.insert(entry.value, option.clone());
                     if option.read_only {
                         self.diagnostic(
                             Code::ReadOnlyOption,
@@ -253,8 +287,13 @@ impl Resolver<'_> {
             },
             None => {
                 if let Some(freeform) = freeform {
-                    let freeform = freeform.clone();
-                    self.check_member(entry.value, &freeform, path);
+                    // The freeform type types the set of all unmatched
+                    // definitions; each one is a member of it.
+                    if let OptionType::AttrsOf(member) | OptionType::LazyAttrsOf(member) = freeform
+                    {
+                        let member = (**member).clone();
+                        self.check_member(entry.value, &member, path);
+                    }
                 } else if name == "_module" || self.index.owned_by_missing_nixpkgs(path) {
                     // The module system's own options, or options nixpkgs
                     // would declare: not ours to judge.
@@ -307,7 +346,7 @@ impl Resolver<'_> {
             Anchor::Key(id),
             format!("the option `{full}` does not exist"),
             help,
-            suggestion,
+            suggestion.map(FixKind::Replace),
         );
     }
 
@@ -352,6 +391,7 @@ impl Resolver<'_> {
                     Some((help, fix)) => (Some(help), Some(fix)),
                     None => (None, None),
                 };
+                let fix = fix.map(FixKind::Replace);
                 self.diagnostic(Code::TypeMismatch, Anchor::Node(node), message, help, fix);
                 Fit::No
             }
@@ -539,7 +579,9 @@ impl Resolver<'_> {
                     };
                     let before = self.out.diagnostics.len();
                     let config = self.submodule_config(node, &trie);
+                    let outer = self.submodule.replace(submodule.clone());
                     self.walk(config, &trie, path, submodule.freeform.as_ref());
+                    self.submodule = outer;
                     Ok(if self.out.diagnostics.len() > before {
                         Fit::No
                     } else {

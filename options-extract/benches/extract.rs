@@ -110,6 +110,7 @@ fn generated_request(dir: &Path) -> ExtractRequest {
         modules: vec![ModuleSource::File(
             dir.join("micros/modules/all-modules.nix"),
         )],
+        skip_imports: false,
     }
 }
 

@@ -89,6 +89,10 @@ pub enum ModuleSource {
 pub struct ExtractRequest {
     pub roots: Vec<Root>,
     pub modules: Vec<ModuleSource>,
+    /// Declarations of the given modules only, without the files they
+    /// import (an editor holds each file as an input of its own); inline
+    /// modules in `imports` still count.
+    pub skip_imports: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -120,6 +124,7 @@ struct ModuleSet {
 
 struct Collector<'e> {
     eval: &'e mut Evaluator,
+    skip_imports: bool,
     /// What `config` evaluates to: filled with the declared defaults once
     /// all declarations are collected (see [`Collector::config_view`]).
     config: Rc<RefCell<Option<Value>>>,
@@ -159,6 +164,7 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
     let mut eval = Evaluator::new(&root_dirs);
     let mut collector = Collector {
         eval: &mut eval,
+        skip_imports: request.skip_imports,
         // As the evaluator names files: `..` and `.` resolved.
         roots: request
             .roots
@@ -429,6 +435,10 @@ impl Collector<'_> {
                             .or(imports.origin.as_ref().map(|o| o.entry))
                             .unwrap_or_default();
                         match self.eval.force(item) {
+                            // Files are inputs of their own when imports are
+                            // skipped; inline modules (migrations) still count.
+                            Value::Path(_) if self.skip_imports => {}
+                            Value::Str(s) if self.skip_imports && s.starts_with('/') => {}
                             Value::Path(path) => {
                                 self.collect_import(&path, file, range, args, out, seen, stack)
                             }
@@ -1095,6 +1105,7 @@ fn resolve_submodule(
     }
     let mut collector = Collector {
         eval,
+        skip_imports: false,
         roots: roots.to_vec(),
         config: Rc::default(),
         migrations: Vec::new(),

@@ -348,6 +348,7 @@ pub fn micros_request(micros: &Path, nixpkgs: Option<&Path>) -> Result<ExtractRe
         modules: vec![ModuleSource::File(
             micros.join("micros/modules/all-modules.nix"),
         )],
+        skip_imports: false,
     };
     if let Some(nixpkgs) = nixpkgs {
         request.roots.push(Root {

@@ -50,6 +50,7 @@ fn broken_extraction() -> Extraction {
             dir: dir.clone(),
         }],
         modules: vec![ModuleSource::File(dir.join("default.nix"))],
+        skip_imports: false,
     })
 }
 
@@ -1307,6 +1308,7 @@ fn each_broken_file_alone_is_reported() {
                 dir: dir.clone(),
             }],
             modules: vec![ModuleSource::File(dir.join(file))],
+            skip_imports: false,
         });
         assert_no_extractor_failure(&extraction.diagnostics);
         assert!(

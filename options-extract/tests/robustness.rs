@@ -26,6 +26,7 @@ fn extract_files(dir: &Path, files: &[(&str, &str)], entry: &str) -> Extraction 
             dir: dir.to_path_buf(),
         }],
         modules: vec![ModuleSource::File(dir.join(entry))],
+        skip_imports: false,
     })
 }
 

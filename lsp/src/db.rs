@@ -1,0 +1,261 @@
+//! The salsa database: inputs (file texts, the option set, the workspace's
+//! files) and the queries computed from them.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use micros_options::model::{OptionSet, RootKind};
+use micros_options::{ExtractRequest, ModuleSource, Root};
+use rowan::{GreenNode, TextRange};
+
+use crate::lower::{Module, SourceMap};
+use crate::names::NameProblems;
+use crate::options::OptionIndex;
+use crate::resolve::Resolution;
+
+#[salsa::input(debug)]
+pub struct File {
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// What is known beyond single files: the extracted option set and the
+/// files of the workspace (whose declared options count everywhere).
+#[salsa::input(debug)]
+pub struct Workspace {
+    #[returns(ref)]
+    pub options: Arc<OptionIndex>,
+    #[returns(ref)]
+    pub files: Vec<File>,
+}
+
+#[salsa::db]
+pub trait Db: salsa::Database {
+    fn workspace(&self) -> Workspace;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub green: GreenNode,
+    pub errors: Vec<(TextRange, String)>,
+}
+
+impl Parsed {
+    pub fn root(&self) -> rnix::ast::Root {
+        use rowan::ast::AstNode;
+        rnix::ast::Root::cast(rnix::SyntaxNode::new_root(self.green.clone()))
+            .expect("a parse is rooted at ROOT")
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: File) -> Parsed {
+    let text = file.text(db);
+    let parse = rnix::Root::parse(text);
+    let errors = parse
+        .errors()
+        .iter()
+        .map(|e| micros_options::eval::parse_error_parts(e, text.len()))
+        .collect();
+    Parsed {
+        green: parse.syntax().green().to_owned(),
+        errors,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lowered {
+    pub module: Arc<Module>,
+    pub source_map: Arc<SourceMap>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn module_with_source_map(db: &dyn Db, file: File) -> Lowered {
+    let (module, source_map) = crate::lower::lower(&parse(db, file).root());
+    Lowered {
+        module: Arc::new(module),
+        source_map: Arc::new(source_map),
+    }
+}
+
+/// The lowered module without positions: equal across edits that only move
+/// text, so what depends on it is not recomputed.
+#[salsa::tracked(returns(ref))]
+pub fn module(db: &dyn Db, file: File) -> Arc<Module> {
+    module_with_source_map(db, file).module.clone()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn source_map(db: &dyn Db, file: File) -> Arc<SourceMap> {
+    module_with_source_map(db, file).source_map.clone()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn names(db: &dyn Db, file: File) -> NameProblems {
+    crate::names::check_names(&parse(db, file).root())
+}
+
+/// Options the file itself declares (`options = ...`), extracted from its
+/// text alone; imports are files of their own.
+#[salsa::tracked(returns(ref))]
+pub fn declared_options(db: &dyn Db, file: File) -> Arc<OptionSet> {
+    if !module(db, file).declares_options {
+        return Arc::default();
+    }
+    let path = file.path(db).clone();
+    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    let request = ExtractRequest {
+        roots: vec![Root {
+            kind: RootKind::User,
+            dir,
+        }],
+        modules: vec![ModuleSource::Text {
+            path,
+            text: file.text(db).clone(),
+        }],
+        skip_imports: true,
+    };
+    Arc::new(micros_options::extract::extract_here(&request).options)
+}
+
+/// The option set definitions are checked against: the extracted set plus
+/// what the workspace's own modules declare.
+#[salsa::tracked(returns(ref))]
+pub fn option_index(db: &dyn Db, workspace: Workspace) -> Arc<OptionIndex> {
+    let base = workspace.options(db);
+    let mut extra = Vec::new();
+    for file in workspace.files(db) {
+        extra.extend(declared_options(db, *file).options.iter().cloned());
+    }
+    if extra.is_empty() {
+        return base.clone();
+    }
+    let mut set = (*base.set).clone();
+    set.options.extend(extra);
+    set.options.sort_by(|a, b| a.loc.cmp(&b.loc));
+    let mut index = OptionIndex::new(Arc::new(set), base.has_nixpkgs);
+    index.roots = base.roots.clone();
+    if !index.roots.iter().any(|(kind, _)| *kind == RootKind::User) {
+        index.roots.push((RootKind::User, PathBuf::from("/")));
+    }
+    Arc::new(index)
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn resolution(db: &dyn Db, file: File) -> Arc<Resolution> {
+    let index = option_index(db, db.workspace());
+    Arc::new(crate::resolve::resolve(module(db, file), index))
+}
+
+/// The database behind the server and `micros check`.
+#[salsa::db]
+#[derive(Clone)]
+pub struct RootDatabase {
+    storage: salsa::Storage<Self>,
+    workspace: Option<Workspace>,
+    /// Queries executed, when logging is on (for tests).
+    log: Arc<Mutex<Option<Vec<String>>>>,
+}
+
+impl Default for RootDatabase {
+    fn default() -> Self {
+        let log: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
+        let storage = salsa::Storage::new(Some(Box::new({
+            let log = log.clone();
+            move |event: salsa::Event| {
+                if let salsa::EventKind::WillExecute { database_key } = event.kind
+                    && let Ok(mut guard) = log.lock()
+                    && let Some(entries) = guard.as_mut()
+                {
+                    entries.push(format!("{database_key:?}"));
+                }
+            }
+        })));
+        let mut db = RootDatabase {
+            storage,
+            workspace: None,
+            log,
+        };
+        let workspace = Workspace::new(&db, Arc::new(OptionIndex::default()), Vec::new());
+        db.workspace = Some(workspace);
+        db
+    }
+}
+
+#[salsa::db]
+impl salsa::Database for RootDatabase {}
+
+#[salsa::db]
+impl Db for RootDatabase {
+    fn workspace(&self) -> Workspace {
+        self.workspace.expect("created with the database")
+    }
+}
+
+impl RootDatabase {
+    /// Start recording executed queries.
+    pub fn enable_logging(&self) {
+        if let Ok(mut guard) = self.log.lock() {
+            *guard = Some(Vec::new());
+        }
+    }
+
+    /// Queries executed since the last call.
+    pub fn take_log(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .ok()
+            .and_then(|mut g| g.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::ide::fixture::fixture;
+
+    /// Edits that do not change meaning (whitespace, comments) must not
+    /// recompute what depends on the lowered module, as in nil.
+    #[test]
+    fn change_barrier() {
+        let f = fixture("{ services.getty.enable = true; users.alice.uid = 1; }");
+        let file = f.file();
+        let mut host = f.host;
+        assert!(host.snapshot().diagnostics(file).unwrap().is_empty());
+
+        host.db().enable_logging();
+        host.set_file(
+            Path::new("/configuration.nix"),
+            "{\n  # a comment\n  services.getty.enable   =  true;\n\n  users.alice.uid = 1;\n}\n"
+                .into(),
+        );
+        assert!(host.snapshot().diagnostics(file).unwrap().is_empty());
+        let log = host.db().take_log();
+        let ran = |query: &str| {
+            log.iter()
+                .any(|entry| entry.starts_with(&format!("{query}(")))
+        };
+        assert!(ran("parse") && ran("module_with_source_map"), "{log:#?}");
+        // The module is equal, so resolution is reused.
+        assert!(!ran("resolution"), "{log:#?}");
+        assert!(!ran("declared_options"), "{log:#?}");
+
+        // A real change goes through.
+        host.set_file(
+            Path::new("/configuration.nix"),
+            "{ services.getty.enable = 1; }".into(),
+        );
+        let diagnostics = host.snapshot().diagnostics(file).unwrap();
+        assert_eq!(diagnostics.len(), 1);
+        assert!(
+            host.db()
+                .take_log()
+                .iter()
+                .any(|e| e.starts_with("resolution("))
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! Every diagnostic of a file: syntax, names, and definitions resolved
+//! against the option set.
+
+use rowan::{TextRange, TextSize};
+
+use crate::db::{self, File};
+use crate::lower::SourceMap;
+use crate::resolve::{Anchor, Code, FixKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub range: TextRange,
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub help: Option<String>,
+    /// Replacing `range`'s text... with this fixes it (code actions).
+    pub fix: Option<Fix>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub range: TextRange,
+    pub replacement: String,
+}
+
+pub fn anchor_range(map: &SourceMap, anchor: Anchor) -> TextRange {
+    match anchor {
+        Anchor::Key(id) => map.entry(id).key,
+        Anchor::Node(id) => map.node(id),
+        Anchor::PathThrough(id) => {
+            let entry = map.entry(id);
+            TextRange::new(entry.path.start(), entry.key.end().max(entry.path.start()))
+        }
+    }
+}
+
+pub fn diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let text_len = TextSize::of(file.text(db).as_str());
+    let mut seen_syntax: Vec<TextRange> = Vec::new();
+    for (range, message) in &db::parse(db, file).errors {
+        let range = TextRange::new(range.start().min(text_len), range.end().min(text_len));
+        // The parser repeats itself at the end of a broken file: one error
+        // per place is enough.
+        if seen_syntax
+            .iter()
+            .any(|r| r.start() == range.start() || r.end() == text_len && range.start() == text_len)
+        {
+            continue;
+        }
+        seen_syntax.push(range);
+        out.push(Diagnostic {
+            range,
+            severity: Severity::Error,
+            code: Code::SyntaxError,
+            message: message.clone(),
+            help: None,
+            fix: None,
+        });
+    }
+    let names = db::names(db, file);
+    for (name, range) in &names.undefined {
+        out.push(Diagnostic {
+            range: *range,
+            severity: Severity::Error,
+            code: Code::UndefinedVariable,
+            message: format!("undefined variable `{name}`"),
+            help: None,
+            fix: None,
+        });
+    }
+    for (name, range) in &names.unused {
+        out.push(Diagnostic {
+            range: *range,
+            severity: Severity::Warning,
+            code: Code::UnusedBinding,
+            message: format!("`{name}` is never used"),
+            help: Some(format!("remove the binding, or name it `_{name}`")),
+            fix: None,
+        });
+    }
+    let map = db::source_map(db, file);
+    for diagnostic in &db::resolution(db, file).diagnostics {
+        let range = anchor_range(map, diagnostic.anchor);
+        let fix = diagnostic.fix.as_ref().and_then(|fix| match fix {
+            FixKind::Replace(replacement) => Some(Fix {
+                title: format!("Replace with `{replacement}`"),
+                range,
+                replacement: replacement.clone(),
+            }),
+            FixKind::Rename { from, to } => {
+                let Anchor::PathThrough(entry) = diagnostic.anchor else {
+                    return None;
+                };
+                rename_fix(from, to, map.entry(entry).segment as usize, range)
+            }
+        });
+        out.push(Diagnostic {
+            range,
+            severity: if diagnostic.code.is_warning() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            code: diagnostic.code,
+            message: diagnostic.message.clone(),
+            help: diagnostic.help.clone(),
+            fix,
+        });
+    }
+    out.sort_by_key(|d| (d.range.start(), d.range.end()));
+    out
+}
+
+/// The entry writes the last `segment + 1` segments of `from`; what comes
+/// before is written elsewhere and must stay the same in `to`.
+fn rename_fix(from: &[String], to: &[String], segment: usize, range: TextRange) -> Option<Fix> {
+    let outside = from.len().checked_sub(segment + 1)?;
+    if to.len() <= outside || from[..outside] != to[..outside] {
+        return None;
+    }
+    let replacement = micros_options::model::show_option(&to[outside..]);
+    Some(Fix {
+        title: format!("Rename to `{}`", micros_options::model::show_option(to)),
+        range,
+        replacement,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use crate::ide::fixture::{fixture, fixture_with, show_range};
+
+    fn check(text: &str, expected: Expect) {
+        check_with(text, true, expected)
+    }
+
+    fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
+        let f = fixture_with(text, has_nixpkgs);
+        let analysis = f.host.snapshot();
+        let file = f.file();
+        let source = analysis.file_text(file).unwrap();
+        let mut out = String::new();
+        for d in analysis.diagnostics(file).unwrap() {
+            out.push_str(&format!(
+                "{} {:?} {}: {}{}{}\n",
+                show_range(&source, d.range),
+                d.severity,
+                d.code.as_str(),
+                d.message,
+                d.help.map(|h| format!(" [help: {h}]")).unwrap_or_default(),
+                d.fix
+                    .map(|f| format!(" [fix: {}]", f.replacement))
+                    .unwrap_or_default(),
+            ));
+        }
+        expected.assert_eq(&out);
+    }
+
+    #[test]
+    fn getting_started_configuration_is_clean() {
+        // The template's configuration.nix and hardware-configuration.nix,
+        // as MicrOS's getting-started guide shows them.
+        let f = fixture(
+            r#"
+#- /configuration.nix
+{
+  pkgs,
+  lib,
+  ...
+}: {
+  # Enable the Getty login manager on the default terminal /dev/ttyS0
+  services.getty.enable = true;
+
+  users = {
+    micros = {
+      uid = 1000;
+      gid = 1000;
+      password = "";
+      packages = [
+        pkgs.vim
+        pkgs.ssh
+      ];
+    };
+  };
+
+  micros.services = {
+    custom-service = {
+      startOnBoot = true;
+      type = "oneshot";
+      startScript = ''
+        #!${pkgs.busybox}/bin/ash
+
+        exec ${pkgs.hello}/bin/hello
+      '';
+    };
+  };
+}
+#- /hardware-configuration.nix
+{ lib, ... }: {
+  boot.kernel.sysctl."net.ipv4.ip_forward" = 1;
+  fileSystems."/" = { device = "/dev/vda1"; fsType = "ext4"; };
+  networking.interfaces = [ { name = "eth0"; } ];
+  nixpkgs.hostPlatform = { system = "x86_64-linux"; };
+}
+"#,
+        );
+        let analysis = f.host.snapshot();
+        for (path, file) in &f.files {
+            let diagnostics = analysis.diagnostics(*file).unwrap();
+            assert!(
+                diagnostics.is_empty(),
+                "{}: {diagnostics:#?}",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_options_with_did_you_mean() {
+        check(
+            r#"{ lib, ... }: {
+  services.gety.enable = true;
+  services.getty.enabel = true;
+  users.alice.uidd = 1;
+  micros.services.web.startonboot = true;
+  networking.interfaces = [ { nmae = "eth0"; } ];
+  totally.unrelated = 1;
+}"#,
+            expect![[r#"
+                2:12-2:16 Error unknown-option: the option `services.gety` does not exist [help: did you mean `services.getty`?] [fix: getty]
+                3:18-3:24 Error unknown-option: the option `services.getty.enabel` does not exist [help: did you mean `services.getty.enable`?] [fix: enable]
+                4:15-4:19 Error unknown-option: the option `users.alice.uidd` does not exist [help: did you mean `users.alice.uid`?] [fix: uid]
+                5:23-5:34 Error unknown-option: the option `micros.services.web.startonboot` does not exist [help: did you mean `micros.services.web.startOnBoot`?] [fix: startOnBoot]
+                6:31-6:35 Error unknown-option: the option `networking.interfaces.*.nmae` does not exist [help: did you mean `networking.interfaces.*.name`?] [fix: name]
+                7:3-7:10 Error unknown-option: the option `totally` does not exist
+            "#]],
+        );
+    }
+
+    #[test]
+    fn values_that_do_not_fit() {
+        check(
+            r#"{
+  services.getty.enable = "yes";
+  users.root.uid = "0";
+  micros.services.a.type = "oneshoot";
+  networking.firewall.allowedTCPPorts = [ 22 70000 ];
+  networking.hostName = "not a hostname";
+  networking.interfaces = [ { name = "eth0"; ipv4.address = "10.0.0.1"; } ];
+  boot.kernel.sysctl."vm.swappiness" = [ 1 ];
+  fileSystems."/".fsType = null;
+  environment.systemPackages = [ true ];
+  micros.services.b.dependencies = "a";
+}"#,
+            expect![[r#"
+                2:27-2:32 Error type-mismatch: `services.getty.enable` is the string "yes", but its type is boolean
+                3:20-3:23 Error type-mismatch: `users.root.uid` is the string "0", but its type is null or signed integer
+                4:28-4:38 Error type-mismatch: the string "oneshoot" is not a valid value of `micros.services.a.type`: expected one of "longrun", "oneshot" [help: did you mean "oneshot"?] [fix: "oneshot"]
+                5:46-5:51 Error type-mismatch: 70000 is out of range for `networking.firewall.allowedTCPPorts.*`: 16 bit unsigned integer; between 0 and 65535 (both inclusive)
+                6:25-6:41 Error type-mismatch: "not a hostname" does not match the pattern of `networking.hostName`: ^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$
+                7:61-7:71 Error type-mismatch: "10.0.0.1" does not match the pattern of `networking.interfaces.*.ipv4.address`: ^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$
+                8:40-8:45 Error type-mismatch: `boot.kernel.sysctl."vm.swappiness"` is a list, but its type is null or boolean or string or signed integer
+                9:28-9:32 Error type-mismatch: `fileSystems."/".fsType` is null, but its type is string
+                10:34-10:38 Error type-mismatch: `environment.systemPackages.*` is the boolean true, but its type is package
+                11:36-11:39 Error type-mismatch: `micros.services.b.dependencies` is the string "a", but its type is list of string
+            "#]],
+        );
+    }
+
+    #[test]
+    fn undecidable_values_are_never_reported() {
+        check(
+            r#"{ config, lib, pkgs, ... }:
+let port = 22; common = { startOnBoot = true; };
+in {
+  services.getty.enable = config.boot.isContainer;
+  users.root.uid = lib.toInt "0";
+  users.${config.networking.hostName}.uid = 1;
+  networking.hostName = "${config.networking.domain}-host";
+  networking.firewall.allowedTCPPorts = [ port ] ++ [ 80 ];
+  micros.services.a = common // { type = if config.boot.isContainer then "oneshot" else "longrun"; };
+  environment.systemPackages = with pkgs; [ vim ];
+  boot.kernel.sysctl = lib.mkIf config.boot.isContainer { "net.core.somaxconn" = 1024; };
+  fileSystems = lib.mkMerge [ { "/".device = "/dev/vda"; } (lib.mkIf true { "/boot".fsType = "vfat"; }) ];
+}"#,
+            expect![""],
+        );
+    }
+
+    #[test]
+    fn wrappers_and_let_bindings_are_followed() {
+        check(
+            r#"{ lib, ... }:
+let
+  mkService = name: { "${name}".type = "forever"; };
+  shared = { startOnBoot = 1; };
+in {
+  micros.services = lib.mkMerge [ (mkService "a") { b = shared; } ];
+  services.getty = lib.mkIf true (lib.mkDefault { enable = 3; });
+}"#,
+            expect![[r#"
+                4:28-4:29 Error type-mismatch: `micros.services.b.startOnBoot` is the integer 1, but its type is boolean
+                7:60-7:61 Error type-mismatch: `services.getty.enable` is the integer 3, but its type is boolean
+            "#]],
+        );
+    }
+
+    #[test]
+    fn duplicates_migrations_read_only_names_and_syntax() {
+        check(
+            r#"{ lib, pkgs, ... }:
+let unused = 1; used = 2;
+in {
+  networking.domainName = "example.org";
+  networking.useDHCP = true;
+  system.stateVersion = "24.11";
+  services.getty.enable = true;
+  services.getty.enable = false;
+  users.root.uid = used + undefinedThing;
+  networking = { hostName = "a" }
+}"#,
+            expect![[r#"
+                2:5-2:11 Warning unused-binding: `unused` is never used [help: remove the binding, or name it `_unused`]
+                4:3-4:24 Warning renamed-option: the option `networking.domainName` has been renamed to `networking.domain` [help: use `networking.domain` instead] [fix: networking.domain]
+                5:3-5:21 Error removed-option: the option `networking.useDHCP` has been removed: DHCP is configured per interface.
+                6:10-6:22 Error read-only-option: `system.stateVersion` is read-only: it is set by the module that declares it
+                8:18-8:24 Error duplicate-definition: this attribute is already defined in this set [help: Nix rejects a set that defines the same attribute twice; merge the two definitions]
+                9:27-9:41 Error undefined-variable: undefined variable `undefinedThing`
+                10:33-11:2 Error syntax-error: expected semicolon, found r brace
+            "#]],
+        );
+    }
+
+    #[test]
+    fn missing_nixpkgs_silences_its_prefixes_only() {
+        check_with(
+            r#"{
+  boot.kernelPackages = 1;
+  environment.etc."hosts".text = "x";
+  nixpkgs.config.allowUnfree = true;
+  assertions = [ ];
+  services.getty.enabel = true;
+}"#,
+            false,
+            expect![[r#"
+                6:18-6:24 Error unknown-option: the option `services.getty.enabel` does not exist [help: did you mean `services.getty.enable`?] [fix: enable]
+            "#]],
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! IDE features, one file each: pure functions of the database and a
+//! position. They know nothing about LSP; `server/` converts.
+
+pub mod code_actions;
+pub mod completion;
+pub mod diagnostics;
+#[cfg(test)]
+pub(crate) mod fixture;
+pub mod goto_definition;
+pub mod hover;
+pub mod symbols;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rowan::{TextRange, TextSize};
+use salsa::Setter;
+
+use crate::db::{File, RootDatabase};
+use crate::options::OptionIndex;
+
+pub use diagnostics::{Diagnostic, Severity};
+
+/// A request that a newer edit made stale.
+pub type Cancellable<T> = Result<T, salsa::Cancelled>;
+
+/// Owns the database; edits go through it.
+#[derive(Default)]
+pub struct AnalysisHost {
+    db: RootDatabase,
+    files: HashMap<PathBuf, File>,
+}
+
+impl AnalysisHost {
+    pub fn set_options(&mut self, index: OptionIndex) {
+        let workspace = crate::db::Db::workspace(&self.db);
+        workspace.set_options(&mut self.db).to(Arc::new(index));
+    }
+
+    /// Add or change a file; returns its handle.
+    pub fn set_file(&mut self, path: &Path, text: String) -> File {
+        if let Some(file) = self.files.get(path).copied() {
+            if file.text(&self.db) != &text {
+                file.set_text(&mut self.db).to(text);
+            }
+            return file;
+        }
+        let file = File::new(&self.db, path.to_path_buf(), text);
+        self.files.insert(path.to_path_buf(), file);
+        let mut files: Vec<File> = self.files.values().copied().collect();
+        files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
+        let workspace = crate::db::Db::workspace(&self.db);
+        workspace.set_files(&mut self.db).to(files);
+        file
+    }
+
+    pub fn file(&self, path: &Path) -> Option<File> {
+        self.files.get(path).copied()
+    }
+
+    pub fn snapshot(&self) -> Analysis {
+        Analysis {
+            db: self.db.clone(),
+        }
+    }
+
+    pub fn db(&self) -> &RootDatabase {
+        &self.db
+    }
+}
+
+/// A read-only view for answering requests; cancelled by the next edit.
+#[derive(Clone)]
+pub struct Analysis {
+    db: RootDatabase,
+}
+
+impl Analysis {
+    fn with<T>(&self, f: impl FnOnce(&RootDatabase) -> T) -> Cancellable<T> {
+        // A cancelled query unwinds; the snapshot is dropped with it, so no
+        // broken state is observed afterwards.
+        let db = std::panic::AssertUnwindSafe(self.db.clone());
+        let f = std::panic::AssertUnwindSafe(f);
+        salsa::Cancelled::catch(move || {
+            let (db, f) = (db, f);
+            (f.0)(&db.0)
+        })
+    }
+
+    pub fn diagnostics(&self, file: File) -> Cancellable<Vec<Diagnostic>> {
+        self.with(move |db| diagnostics::diagnostics(db, file))
+    }
+
+    pub fn completion(
+        &self,
+        file: File,
+        offset: TextSize,
+    ) -> Cancellable<Vec<completion::CompletionItem>> {
+        self.with(move |db| completion::completion(db, file, offset))
+    }
+
+    pub fn hover(&self, file: File, offset: TextSize) -> Cancellable<Option<hover::Hover>> {
+        self.with(move |db| hover::hover(db, file, offset))
+    }
+
+    pub fn goto_definition(
+        &self,
+        file: File,
+        offset: TextSize,
+    ) -> Cancellable<Vec<goto_definition::Target>> {
+        self.with(move |db| goto_definition::goto_definition(db, file, offset))
+    }
+
+    pub fn symbols(&self, file: File) -> Cancellable<Vec<symbols::Symbol>> {
+        self.with(move |db| symbols::symbols(db, file))
+    }
+
+    pub fn code_actions(
+        &self,
+        file: File,
+        range: TextRange,
+    ) -> Cancellable<Vec<code_actions::CodeAction>> {
+        self.with(move |db| code_actions::code_actions(db, file, range))
+    }
+
+    pub fn file_text(&self, file: File) -> Cancellable<String> {
+        self.with(move |db| file.text(db).clone())
+    }
+}
+
+/// The attribute-path segment under the cursor, and its range.
+pub(crate) fn entry_at(
+    db: &dyn crate::db::Db,
+    file: File,
+    offset: TextSize,
+) -> Option<(crate::lower::EntryId, TextRange)> {
+    let map = crate::db::source_map(db, file);
+    (0..map.entries.len() as u32)
+        .map(crate::lower::EntryId)
+        .map(|id| (id, map.entry(id).key))
+        .filter(|(_, key)| key.contains_inclusive(offset))
+        .min_by_key(|(_, key)| key.len())
+}
+
+/// The trie node at a loc of the top-level option tree, going through
+/// submodules for placeholder segments.
+pub(crate) fn trie_at<'a>(
+    index: &'a OptionIndex,
+    loc: &[String],
+) -> Option<&'a crate::options::Trie> {
+    let mut trie = &index.root;
+    let mut i = 0;
+    while i < loc.len() {
+        match trie.children.get(&loc[i]) {
+            Some(child) => {
+                trie = child;
+                i += 1;
+            }
+            None => {
+                // Inside an option's submodule: skip its placeholders.
+                let option = trie.option.as_ref()?;
+                let (placeholders, sub) = option.ty.sub_options()?;
+                i += placeholders.len();
+                trie = index.submodule(sub)?;
+                if placeholders.is_empty() && !trie.children.contains_key(loc.get(i)?) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(trie)
+}
+
+/// An option's documentation as markdown (hover, completion).
+pub fn option_markdown(option: &micros_options::OptionDecl, index: &OptionIndex) -> String {
+    use micros_options::model::LiteralKind;
+    let mut out = format!(
+        "**`{}`**\n\n*Type:* {}\n",
+        option.name(),
+        option.ty.description()
+    );
+    let literal = |label: &str, literal: &micros_options::model::Literal| match literal.kind {
+        LiteralKind::Expression if literal.text.contains('\n') => {
+            format!("\n*{label}:*\n```nix\n{}\n```\n", literal.text)
+        }
+        LiteralKind::Expression => format!("\n*{label}:* `{}`\n", literal.text),
+        LiteralKind::Markdown => format!("\n*{label}:* {}\n", literal.text),
+    };
+    if let Some(default) = option.shown_default() {
+        out.push_str(&literal("Default", default));
+    }
+    if let Some(example) = &option.example {
+        out.push_str(&literal("Example", example));
+    }
+    if option.read_only {
+        out.push_str("\n*Read-only.*\n");
+    }
+    if let Some(description) = &option.description {
+        out.push('\n');
+        out.push_str(description.trim_end());
+        out.push('\n');
+    }
+    let declared: Vec<String> = option
+        .declarations
+        .iter()
+        .map(|d| {
+            let name = d.file.display_name();
+            match index.declaration_path(d) {
+                Some(path) if d.line > 0 => {
+                    format!("[{name}:{}](file://{}#L{})", d.line, path.display(), d.line)
+                }
+                Some(path) => format!("[{name}](file://{})", path.display()),
+                None => format!("`{name}`"),
+            }
+        })
+        .collect();
+    if !declared.is_empty() {
+        out.push_str(&format!("\n*Declared in:* {}\n", declared.join(", ")));
+    }
+    out
+}
