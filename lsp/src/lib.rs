@@ -8,3 +8,4 @@ pub mod lower;
 pub mod names;
 pub mod options;
 pub mod resolve;
+pub mod server;

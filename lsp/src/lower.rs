@@ -150,6 +150,8 @@ struct Lowerer {
     depth: u32,
     /// Bindings being followed, to stop on `let a = a; in`.
     following: Vec<String>,
+    /// Entry lookup by set and name: sets can be large.
+    by_name: HashMap<(NodeId, String), (NodeId, EntryId)>,
 }
 
 impl Lowerer {
@@ -371,11 +373,14 @@ impl Lowerer {
                     None => {
                         let nested =
                             self.alloc(Node::Attrs(Vec::new()), attr.syntax().text_range());
-                        self.attrs_mut(node).push(Entry {
-                            key,
-                            value: nested,
-                            id,
-                        });
+                        self.add_entry(
+                            node,
+                            Entry {
+                                key,
+                                value: nested,
+                                id,
+                            },
+                        );
                         nested
                     }
                 };
@@ -391,16 +396,18 @@ impl Lowerer {
     }
 
     fn find_entry(&self, node: NodeId, key: &Key) -> Option<(NodeId, EntryId)> {
-        if *key == Key::Dynamic {
-            return None;
+        match key {
+            Key::Name(name) => self.by_name.get(&(node, name.clone())).copied(),
+            Key::Dynamic => None,
         }
-        match &self.module.nodes[node.0 as usize] {
-            Node::Attrs(entries) => entries
-                .iter()
-                .find(|e| &e.key == key)
-                .map(|e| (e.value, e.id)),
-            _ => None,
+    }
+
+    fn add_entry(&mut self, node: NodeId, entry: Entry) {
+        if let Key::Name(name) = &entry.key {
+            self.by_name
+                .insert((node, name.clone()), (entry.value, entry.id));
         }
+        self.attrs_mut(node).push(entry);
     }
 
     /// Add `key = value` to a set node. A second definition of a name is a
@@ -425,14 +432,14 @@ impl Lowerer {
                     for inner in incoming {
                         match self.find_entry(existing, &inner.key) {
                             Some((_, earlier)) => self.module.duplicates.push((earlier, inner.id)),
-                            None => self.attrs_mut(existing).push(inner),
+                            None => self.add_entry(existing, inner),
                         }
                     }
                 } else {
                     self.module.duplicates.push((first, id));
                 }
             }
-            None => self.attrs_mut(node).push(Entry { key, value, id }),
+            None => self.add_entry(node, Entry { key, value, id }),
         }
     }
 

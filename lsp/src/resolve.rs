@@ -130,7 +130,11 @@ pub fn resolve(module: &Module, index: &OptionIndex) -> Resolution {
             fix: None,
         });
     }
-    if let Some(config) = module.config {
+    // Without an option set (sources not found) nothing can be judged
+    // unknown; that was said once, elsewhere.
+    if let Some(config) = module.config
+        && !index.root.children.is_empty()
+    {
         resolver.walk(config, &index.root, &mut Vec::new(), None);
     }
     resolver.out

@@ -22,6 +22,8 @@ pub enum Command {
     /// Print every option MicrOS declares (and the ones your modules declare),
     /// extracted statically from the sources without running Nix.
     Options(options::OptionsArgs),
+    /// Run the language server on stdin/stdout (the same as `micros-lsp`).
+    Lsp,
 }
 
 /// Where the micros and nixpkgs sources are.
@@ -51,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let status = match cli.command {
         Command::Options(args) => options::run(&args, color),
+        Command::Lsp => return crate::server::main(),
     };
     ExitCode::from(status)
 }

@@ -59,6 +59,10 @@ impl AnalysisHost {
         self.files.get(path).copied()
     }
 
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
     pub fn snapshot(&self) -> Analysis {
         Analysis {
             db: self.db.clone(),

@@ -1,0 +1,137 @@
+//! Analysis results as LSP types.
+
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types as lsp;
+
+use super::line_index::LineIndex;
+use crate::ide;
+
+pub fn diagnostic(d: &ide::Diagnostic, index: &LineIndex, uri: &lsp::Uri) -> lsp::Diagnostic {
+    let range = index.range(d.range);
+    let message = match &d.help {
+        Some(help) => format!("{}\nhelp: {help}", d.message),
+        None => d.message.clone(),
+    };
+    lsp::Diagnostic {
+        range,
+        severity: Some(match d.severity {
+            ide::Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            ide::Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        }),
+        code: Some(lsp::NumberOrString::String(d.code.as_str().into())),
+        source: Some("micros".into()),
+        message,
+        tags: (d.code == crate::resolve::Code::UnusedBinding)
+            .then(|| vec![lsp::DiagnosticTag::UNNECESSARY]),
+        related_information: d.fix.as_ref().map(|fix| {
+            vec![lsp::DiagnosticRelatedInformation {
+                location: lsp::Location {
+                    uri: uri.clone(),
+                    range: index.range(fix.range),
+                },
+                message: fix.title.clone(),
+            }]
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn completion_item(
+    item: &ide::completion::CompletionItem,
+    index: &LineIndex,
+) -> lsp::CompletionItem {
+    use ide::completion::CompletionKind;
+    lsp::CompletionItem {
+        label: item.label.clone(),
+        kind: Some(match item.kind {
+            CompletionKind::Option => lsp::CompletionItemKind::PROPERTY,
+            CompletionKind::Namespace => lsp::CompletionItemKind::MODULE,
+            CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
+            CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
+        }),
+        detail: item.detail.clone(),
+        documentation: item.documentation.as_ref().map(|d| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: d.clone(),
+            })
+        }),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range: index.range(item.range),
+            new_text: item.insert.clone(),
+        })),
+        ..Default::default()
+    }
+}
+
+/// A declaration's location; files not open are read to place it exactly.
+pub fn location(
+    target: &ide::goto_definition::Target,
+    open: Option<Arc<LineIndex>>,
+) -> Option<lsp::Location> {
+    let uri = lsp::Uri::from_file_path(&target.path)?;
+    let index = open.or_else(|| {
+        let text = std::fs::read_to_string(&target.path).ok()?;
+        Some(Arc::new(LineIndex::new(&text)))
+    });
+    let range = match (target.range, index) {
+        (Some(range), Some(index)) => index.range(range),
+        _ => {
+            let line = target.line.saturating_sub(1);
+            lsp::Range {
+                start: lsp::Position { line, character: 0 },
+                end: lsp::Position { line, character: 0 },
+            }
+        }
+    };
+    Some(lsp::Location { uri, range })
+}
+
+#[allow(deprecated)]
+pub fn symbol(symbol: &ide::symbols::Symbol, index: &LineIndex) -> lsp::DocumentSymbol {
+    use ide::symbols::SymbolKind;
+    lsp::DocumentSymbol {
+        name: symbol.name.clone(),
+        detail: symbol.detail.clone(),
+        kind: match symbol.kind {
+            SymbolKind::Option => lsp::SymbolKind::PROPERTY,
+            SymbolKind::Namespace => lsp::SymbolKind::NAMESPACE,
+            SymbolKind::Name => lsp::SymbolKind::OBJECT,
+            SymbolKind::Other => lsp::SymbolKind::FIELD,
+        },
+        tags: None,
+        deprecated: None,
+        range: index.range(symbol.range),
+        selection_range: index.range(symbol.selection),
+        children: Some(
+            symbol
+                .children
+                .iter()
+                .map(|c| self::symbol(c, index))
+                .collect(),
+        ),
+    }
+}
+
+pub fn code_action(
+    action: &ide::code_actions::CodeAction,
+    index: &LineIndex,
+    uri: &lsp::Uri,
+) -> lsp::CodeActionOrCommand {
+    let edit = lsp::TextEdit {
+        range: index.range(action.range),
+        new_text: action.replacement.clone(),
+    };
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: action.title.clone(),
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic(&action.diagnostic, index, uri)]),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some([(uri.clone(), vec![edit])].into_iter().collect()),
+            ..Default::default()
+        }),
+        is_preferred: Some(true),
+        ..Default::default()
+    })
+}

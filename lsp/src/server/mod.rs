@@ -1,0 +1,477 @@
+//! The language server: tower-lsp-server glue only. Analysis lives in
+//! `ide/`; here are capabilities, position conversion, settings, progress.
+
+mod convert;
+pub mod line_index;
+mod settings;
+mod transport;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::db::File;
+use crate::ide::{Analysis, AnalysisHost};
+use line_index::LineIndex;
+pub use settings::Settings;
+
+/// Files reachable through `imports` from open documents are read from
+/// disk (so the options they declare are known), up to this many.
+const MAX_LOADED_FILES: usize = 500;
+const MAX_FILE_BYTES: u64 = micros_options::eval::MAX_FILE_BYTES;
+const MAX_PUBLISHED: usize = 1_000;
+
+struct Document {
+    file: File,
+    version: i32,
+    index: Arc<LineIndex>,
+}
+
+#[derive(Default)]
+struct State {
+    host: AnalysisHost,
+    documents: HashMap<PathBuf, Document>,
+    settings: Settings,
+    workspace_root: Option<PathBuf>,
+    /// Whether the option set is loaded (until then, only syntax and name
+    /// diagnostics are meaningful).
+    options_loaded: bool,
+}
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+}
+
+/// Serve on stdin/stdout until the client exits.
+pub async fn run_stdio() {
+    let (service, socket) = LspService::new(|client| Backend {
+        client,
+        state: Arc::default(),
+    });
+    let (guard_to_server, server_input) = tokio::io::duplex(1 << 20);
+    let (server_output, guard_from_server) = tokio::io::duplex(1 << 20);
+    let guard = tokio::spawn(transport::guard(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        guard_to_server,
+        guard_from_server,
+    ));
+    Server::new(server_input, server_output, socket)
+        .serve(service)
+        .await;
+    // The server's output end is closed now: wait for the last frames.
+    let _ = guard.await;
+}
+
+/// Run the server to completion on a runtime of its own.
+pub fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Analysis of deeply nested files recurses; give it room.
+        .thread_stack_size(16 * 1024 * 1024)
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(runtime) => {
+            runtime.block_on(run_stdio());
+            // A read of stdin may still be blocked; do not wait for it.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn content_modified() -> Error {
+    Error {
+        code: ErrorCode::ContentModified,
+        message: "the document changed".into(),
+        data: None,
+    }
+}
+
+impl Backend {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock must not take the server down.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A snapshot and the document's line index, for a request.
+    fn snapshot(&self, uri: &Uri) -> Option<(Analysis, File, Arc<LineIndex>)> {
+        let path = path_of(uri)?;
+        let state = self.lock();
+        let document = state.documents.get(&path)?;
+        Some((state.host.snapshot(), document.file, document.index.clone()))
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|_| Error::internal_error())
+    }
+
+    fn set_document(&self, path: PathBuf, text: String, version: i32) {
+        let mut state = self.lock();
+        let file = state.host.set_file(&path, text.clone());
+        let index = Arc::new(LineIndex::new(&text));
+        state.documents.insert(
+            path,
+            Document {
+                file,
+                version,
+                index,
+            },
+        );
+        load_imports(&mut state, file);
+    }
+
+    async fn publish(&self, path: PathBuf) {
+        let Some((analysis, file, index, version)) = ({
+            let state = self.lock();
+            state
+                .documents
+                .get(&path)
+                .map(|d| (state.host.snapshot(), d.file, d.index.clone(), d.version))
+        }) else {
+            return;
+        };
+        let Some(uri) = Uri::from_file_path(&path) else {
+            return;
+        };
+        let result = self.blocking(move || analysis.diagnostics(file)).await;
+        // Cancelled by a newer edit: that edit publishes.
+        let Ok(Ok(diagnostics)) = result else { return };
+        // A file with thousands of mistakes is better served by the first ones.
+        let diagnostics = diagnostics
+            .iter()
+            .take(MAX_PUBLISHED)
+            .map(|d| convert::diagnostic(d, &index, &uri))
+            .collect();
+        self.client
+            .publish_diagnostics(uri, diagnostics, Some(version))
+            .await;
+    }
+
+    async fn publish_all(&self) {
+        let paths: Vec<PathBuf> = self.lock().documents.keys().cloned().collect();
+        for path in paths {
+            self.publish(path).await;
+        }
+    }
+
+    /// Extract (or read) the option set the settings point at, with progress.
+    async fn load_options(&self) {
+        let (settings, root) = {
+            let state = self.lock();
+            (state.settings.clone(), state.workspace_root.clone())
+        };
+        let token = ProgressToken::String("micros/options".into());
+        let progress = match self.client.create_work_done_progress(token.clone()).await {
+            Ok(()) => Some(
+                self.client
+                    .progress(token, "Reading MicrOS options")
+                    .with_message("extracting option declarations")
+                    .begin()
+                    .await,
+            ),
+            Err(_) => None,
+        };
+        let loaded = self
+            .blocking(move || settings::load_options(&settings, root.as_deref()))
+            .await;
+        let message = match loaded {
+            Ok(loaded) => {
+                let summary = loaded.summary.clone();
+                {
+                    let mut state = self.lock();
+                    state.host.set_options(loaded.index);
+                    state.options_loaded = true;
+                }
+                for warning in loaded.warnings {
+                    self.client
+                        .show_message(MessageType::WARNING, warning)
+                        .await;
+                }
+                summary
+            }
+            Err(_) => "reading the options failed".into(),
+        };
+        self.client.log_message(MessageType::INFO, &message).await;
+        if let Some(progress) = progress {
+            progress.finish_with_message(message).await;
+        }
+        self.publish_all().await;
+    }
+}
+
+/// Read the files an open document imports, transitively, so that the
+/// options they declare are known.
+fn load_imports(state: &mut State, file: File) {
+    let mut queue = vec![file];
+    while let Some(file) = queue.pop() {
+        let db = state.host.db();
+        let base = file
+            .path(db)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let imports: Vec<PathBuf> = crate::db::module(db, file)
+            .imports
+            .iter()
+            .map(|(rel, _)| micros_options::eval::normalize(&base.join(rel)))
+            .collect();
+        for mut path in imports {
+            if path.is_dir() {
+                path = path.join("default.nix");
+            }
+            if state.host.file(&path).is_some() || state.host.file_count() >= MAX_LOADED_FILES {
+                continue;
+            }
+            let small =
+                std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES);
+            if let Some(text) = small.then(|| std::fs::read_to_string(&path).ok()).flatten() {
+                queue.push(state.host.set_file(&path, text));
+            }
+        }
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        {
+            let mut state = self.lock();
+            if let Some(options) = &params.initialization_options {
+                state.settings.update(options);
+            }
+            #[allow(deprecated)]
+            let root = params
+                .workspace_folders
+                .as_ref()
+                .and_then(|f| f.first())
+                .and_then(|f| path_of(&f.uri))
+                .or_else(|| params.root_uri.as_ref().and_then(path_of));
+            state.workspace_root = root;
+        }
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "micros-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "\"".into()]),
+                    ..Default::default()
+                }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.load_options().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        self.set_document(
+            path.clone(),
+            params.text_document.text,
+            params.text_document.version,
+        );
+        self.publish(path).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        let text = {
+            let state = self.lock();
+            let Some(document) = state.documents.get(&path) else {
+                return;
+            };
+            let mut text = document.index.text().to_string();
+            for change in params.content_changes {
+                match change.range {
+                    Some(range) => {
+                        let index = LineIndex::new(&text);
+                        let range = index.text_range(range);
+                        text.replace_range(std::ops::Range::<usize>::from(range), &change.text);
+                    }
+                    None => text = change.text,
+                }
+            }
+            text
+        };
+        self.set_document(path.clone(), text, params.text_document.version);
+        self.publish(path).await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        if let Some(path) = path_of(&params.text_document.uri) {
+            self.publish(path).await;
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        if let Some(path) = path_of(&params.text_document.uri) {
+            self.lock().documents.remove(&path);
+            self.client
+                .publish_diagnostics(params.text_document.uri, Vec::new(), None)
+                .await;
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let changed = {
+            let mut state = self.lock();
+            let before = state.settings.clone();
+            state.settings.update(&params.settings);
+            state.settings != before
+        };
+        if changed {
+            self.load_options().await;
+        }
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let position = params.text_document_position;
+        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        let offset = index.offset(position.position);
+        let items = self
+            .blocking(move || analysis.completion(file, offset))
+            .await?
+            .map_err(|_| content_modified())?;
+        let items = items
+            .iter()
+            .map(|i| convert::completion_item(i, &index))
+            .collect();
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let position = params.text_document_position_params;
+        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        let offset = index.offset(position.position);
+        let hover = self
+            .blocking(move || analysis.hover(file, offset))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(hover.map(|h| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: h.markdown,
+            }),
+            range: Some(index.range(h.range)),
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let position = params.text_document_position_params;
+        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        let offset = index.offset(position.position);
+        let targets = self
+            .blocking(move || analysis.goto_definition(file, offset))
+            .await?
+            .map_err(|_| content_modified())?;
+        let open: HashMap<PathBuf, Arc<LineIndex>> = self
+            .lock()
+            .documents
+            .iter()
+            .map(|(p, d)| (p.clone(), d.index.clone()))
+            .collect();
+        let locations: Vec<Location> = self
+            .blocking(move || {
+                targets
+                    .iter()
+                    .filter_map(|t| convert::location(t, open.get(&t.path).cloned()))
+                    .collect()
+            })
+            .await?;
+        Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let symbols = self
+            .blocking(move || analysis.symbols(file))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(Some(DocumentSymbolResponse::Nested(
+            symbols.iter().map(|s| convert::symbol(s, &index)).collect(),
+        )))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some((analysis, file, index)) = self.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let range = index.text_range(params.range);
+        let actions = self
+            .blocking(move || analysis.code_actions(file, range))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(Some(
+            actions
+                .iter()
+                .map(|a| convert::code_action(a, &index, &uri))
+                .collect(),
+        ))
+    }
+}

@@ -1,0 +1,165 @@
+//! Settings (section `micros`) and loading the option set they point at.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use micros_options::model::RootKind;
+use micros_options::sources::{self, SourceFlags};
+
+use crate::options::OptionIndex;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The micros source tree.
+    pub source: Option<PathBuf>,
+    /// The nixpkgs tree whose modules micros imports.
+    pub nixpkgs: Option<PathBuf>,
+    /// An options.json to use instead of extracting.
+    pub options: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Take what `value` says: either `{ "micros": { ... } }` or the section
+    /// itself. Unknown keys and wrong types are ignored.
+    pub fn update(&mut self, value: &serde_json::Value) {
+        let section = value.get("micros").unwrap_or(value);
+        let path = |key: &str| -> Option<Option<PathBuf>> {
+            match section.get(key)? {
+                serde_json::Value::String(s) if !s.is_empty() => Some(Some(PathBuf::from(s))),
+                serde_json::Value::Null | serde_json::Value::String(_) => Some(None),
+                _ => None,
+            }
+        };
+        if let Some(source) = path("source") {
+            self.source = source;
+        }
+        if let Some(nixpkgs) = path("nixpkgs") {
+            self.nixpkgs = nixpkgs;
+        }
+        if let Some(options) = path("options") {
+            self.options = options;
+        }
+    }
+}
+
+pub struct Loaded {
+    pub index: OptionIndex,
+    pub summary: String,
+    /// Shown to the user once each.
+    pub warnings: Vec<String>,
+}
+
+fn absolute(path: &Path, root: Option<&Path>) -> PathBuf {
+    match root {
+        Some(root) if path.is_relative() => root.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Settings first, then MICROS_SRC / MICROS_NIXPKGS, then the workspace's
+/// flake.lock.
+pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
+    let start = Instant::now();
+    let mut warnings = Vec::new();
+    if let Some(options) = &settings.options {
+        let path = absolute(options, root);
+        let read = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| micros_options::json::from_json(&text).map_err(|e| e.to_string()));
+        match read {
+            Ok(set) => {
+                let count = set.flatten().len();
+                let mut index = OptionIndex::new(Arc::new(set), true);
+                if let Some(source) = &settings.source {
+                    index.roots.push((RootKind::Micros, absolute(source, root)));
+                }
+                return Loaded {
+                    index,
+                    summary: format!("read {count} options from {}", path.display()),
+                    warnings,
+                };
+            }
+            Err(error) => warnings.push(format!(
+                "micros: cannot use `micros.options` ({}): {error}",
+                path.display()
+            )),
+        }
+    }
+    let flags = SourceFlags {
+        micros: settings.source.as_deref().map(|p| absolute(p, root)),
+        nixpkgs: settings.nixpkgs.as_deref().map(|p| absolute(p, root)),
+    };
+    let start_dir = root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let micros = match sources::locate_micros(&flags, &start_dir) {
+        Ok(located) => located.dir,
+        Err(error) => {
+            warnings.push(format!(
+                "micros: {}. Option checks are off; set `micros.source` in your editor's settings.",
+                error.message
+            ));
+            return Loaded {
+                index: OptionIndex::default(),
+                summary: "no MicrOS options".into(),
+                warnings,
+            };
+        }
+    };
+    let nixpkgs = match sources::locate_nixpkgs(&flags, &start_dir) {
+        Ok(located) => Some(located.dir),
+        Err(error) => {
+            warnings.push(format!(
+                "micros: {}. Options of the nixpkgs modules micros imports (boot.kernel*, environment.etc, nixpkgs.*, ...) are not checked.",
+                error.message
+            ));
+            None
+        }
+    };
+    let request = match sources::micros_request(&micros, nixpkgs.as_deref()) {
+        Ok(request) => request,
+        Err(error) => {
+            warnings.push(format!("micros: {error}"));
+            return Loaded {
+                index: OptionIndex::default(),
+                summary: "no MicrOS options".into(),
+                warnings,
+            };
+        }
+    };
+    let extraction = micros_options::extract(&request);
+    let count = extraction.options.flatten().len();
+    let mut index = OptionIndex::new(Arc::new(extraction.options), nixpkgs.is_some());
+    index.roots.push((RootKind::Micros, micros.clone()));
+    if let Some(nixpkgs) = nixpkgs {
+        index.roots.push((RootKind::Nixpkgs, nixpkgs));
+    }
+    Loaded {
+        index,
+        summary: format!(
+            "extracted {count} MicrOS options from {} in {:.1} ms",
+            micros.display(),
+            start.elapsed().as_secs_f64() * 1000.0
+        ),
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_accept_the_section_or_its_parent() {
+        let mut settings = Settings::default();
+        settings.update(&serde_json::json!({ "micros": { "source": "/m", "nixpkgs": 3 } }));
+        assert_eq!(settings.source, Some(PathBuf::from("/m")));
+        assert_eq!(settings.nixpkgs, None);
+        settings.update(&serde_json::json!({ "source": null, "options": "o.json" }));
+        assert_eq!(settings.source, None);
+        assert_eq!(settings.options, Some(PathBuf::from("o.json")));
+        settings.update(&serde_json::json!("garbage"));
+        assert_eq!(settings.options, Some(PathBuf::from("o.json")));
+    }
+}

@@ -1,0 +1,420 @@
+//! The real `micros-lsp` binary, spoken to over stdio with JSON-RPC.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications seen while waiting for something else.
+    backlog: Vec<Value>,
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .canonicalize()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Client {
+    fn start(root: &Path, options: Value) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_micros-lsp"))
+            .env_remove("MICROS_SRC")
+            .env_remove("MICROS_NIXPKGS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start micros-lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length: ") {
+                        length = value.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("Content-Length")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                if tx
+                    .send(serde_json::from_slice(&body).expect("server sends JSON"))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            messages,
+            next_id: 0,
+            backlog: Vec::new(),
+        };
+        let result = client.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": uri(root), "capabilities": { "window": { "workDoneProgress": true } },
+                    "initializationOptions": options }),
+        );
+        assert!(
+            result["capabilities"]["completionProvider"].is_object(),
+            "{result}"
+        );
+        client.notify("initialized", json!({}));
+        // The option set is loaded before the first diagnostics that use it.
+        client.wait_for(|m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("options"))
+        });
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send_raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        self.wait_for(|m| m["id"] == id && m.get("method").is_none())
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        assert!(response.get("error").is_none(), "{method}: {response}");
+        response["result"].clone()
+    }
+
+    /// Wait for a message; answer the server's own requests on the way.
+    fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&matches) {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(message) => {
+                    if message.get("method").is_some() && message.get("id").is_some() {
+                        // window/workDoneProgress/create and the like.
+                        let id = message["id"].clone();
+                        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+                    }
+                    if matches(&message) {
+                        return message;
+                    }
+                    self.backlog.push(message);
+                }
+                Err(RecvTimeoutError::Timeout) => panic!("timed out; seen: {:#?}", self.backlog),
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("server exited; seen: {:#?}", self.backlog)
+                }
+            }
+        }
+    }
+
+    fn diagnostics_for(&mut self, path: &Path, version: i64) -> Vec<Value> {
+        let uri = uri(path);
+        let message = self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        });
+        message["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn open(&mut self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri(path), "languageId": "nix", "version": 1, "text": text } }),
+        );
+    }
+
+    fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                return;
+            }
+            assert!(start.elapsed() < TIMEOUT, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn fixture_options() -> Value {
+    let f = fixtures();
+    json!({ "micros": { "source": f.join("micros"), "nixpkgs": f.join("nixpkgs") } })
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const CONFIG: &str = r#"{ pkgs, ... }: {
+  services.gety.enable = true;
+  services.sshd.maxAuthTries = 300;
+  micros.services.web = { type = "forever"; };
+  networking.firewall.enable = true;
+}
+"#;
+
+#[test]
+fn a_session_from_initialize_to_shutdown() {
+    let root = scratch("e2e-session");
+    let config = root.join("configuration.nix");
+    std::fs::write(&config, CONFIG).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+
+    client.open(&config, CONFIG);
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(
+        codes(&diagnostics),
+        ["unknown-option", "type-mismatch", "type-mismatch"],
+        "{diagnostics:#?}"
+    );
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({ "line": 1, "character": 11 })
+    );
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `services.getty`?")
+    );
+
+    // Completion after `networking.` on the fifth line.
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 4, "character": 13 } }),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"firewall"), "{labels:?}");
+
+    // Hover on `maxAuthTries`.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 20 } }),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.contains("services.sshd.maxAuthTries"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("8 bit unsigned integer"), "{markdown}");
+
+    // Go to the declaration of `maxAuthTries`.
+    let locations = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 20 } }),
+    );
+    let location = &locations[0];
+    assert!(
+        location["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("micros/modules/services/sshd.nix"),
+        "{location}"
+    );
+    let declared =
+        std::fs::read_to_string(fixtures().join("micros/micros/modules/services/sshd.nix"))
+            .unwrap();
+    let line = location["range"]["start"]["line"].as_u64().unwrap() as usize;
+    assert!(
+        declared.lines().nth(line).unwrap().contains("maxAuthTries"),
+        "line {line}"
+    );
+
+    // Symbols, and the quick fix for the unknown option.
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri(&config) } }),
+    );
+    assert!(
+        symbols
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "services")
+    );
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri(&config) },
+                "range": { "start": { "line": 1, "character": 11 }, "end": { "line": 1, "character": 15 } },
+                "context": { "diagnostics": [] } }),
+    );
+    let edit = &actions[0]["edit"]["changes"][uri(&config)][0];
+    assert_eq!(edit["newText"], "getty");
+
+    // Fix everything with incremental edits.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri(&config), "version": 2 },
+                "contentChanges": [
+                    { "range": { "start": { "line": 3, "character": 34 }, "end": { "line": 3, "character": 41 } }, "text": "oneshot" },
+                    { "range": { "start": { "line": 2, "character": 31 }, "end": { "line": 2, "character": 34 } }, "text": "3" },
+                    { "range": { "start": { "line": 1, "character": 11 }, "end": { "line": 1, "character": 15 } }, "text": "getty" }
+                ] }),
+    );
+    let diagnostics = client.diagnostics_for(&config, 2);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    client.shutdown();
+}
+
+#[test]
+fn the_server_survives_what_clients_and_files_send() {
+    let root = scratch("e2e-robust");
+    let mut client = Client::start(&root, fixture_options());
+
+    // Malformed JSON-RPC and unknown methods.
+    client.send_raw("{ this is not json");
+    client.send_raw(
+        r#"{"jsonrpc":"2.0","id":"x","method":"textDocument/hover","params":{"bogus":true}}"#,
+    );
+    let unknown = client.request_raw("micros/notAMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+
+    // Positions past the end of a line and of the file.
+    let small = root.join("small.nix");
+    client.open(&small, "{ services.getty.enable = true; }");
+    client.diagnostics_for(&small, 1);
+    for (line, character) in [(0, 999), (99, 0), (u32::MAX as i64, u32::MAX as i64)] {
+        let position = json!({ "line": line, "character": character });
+        let params = json!({ "textDocument": { "uri": uri(&small) }, "position": position });
+        client.request("textDocument/completion", params.clone());
+        client.request("textDocument/hover", params.clone());
+        client.request("textDocument/definition", params);
+    }
+
+    // A 10 MB file, and 10,000 levels of nesting.
+    let big = root.join("big.nix");
+    // Lowering is bounded, so what is checked in a huge file is its start.
+    let mut text = String::from("{\n  users.first.uid = \"oops\";\n");
+    let mut i = 0;
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(&format!("  users.u{i}.uid = 1000;\n"));
+        i += 1;
+    }
+    text.push_str("}\n");
+    client.open(&big, &text);
+    let diagnostics = client.diagnostics_for(&big, 1);
+    assert_eq!(
+        codes(&diagnostics).first().map(String::as_str),
+        Some("type-mismatch")
+    );
+    assert_eq!(diagnostics.len(), 1, "{} diagnostics", diagnostics.len());
+    let deep = root.join("deep.nix");
+    let nested = format!("{{ x = {}1{}; }}", "[ ".repeat(10_000), " ]".repeat(10_000));
+    client.open(&deep, &nested);
+    client.diagnostics_for(&deep, 1);
+    let sets = format!("{}{}", "{ a = ".repeat(10_000), "1; }".repeat(10_000));
+    let deeper = root.join("deeper.nix");
+    client.open(&deeper, &sets);
+    client.diagnostics_for(&deeper, 1);
+
+    // Rapid edits: only the last one counts.
+    for version in 2..=200 {
+        let value = if version % 2 == 0 { "1" } else { "true" };
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri(&small), "version": version },
+                    "contentChanges": [{ "text": format!("{{ services.getty.enable = {value}; }}") }] }),
+        );
+    }
+    let last = client.diagnostics_for(&small, 200);
+    assert_eq!(codes(&last), ["type-mismatch"]);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&small) }, "position": { "line": 0, "character": 12 } }),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("services.getty")
+    );
+    client.shutdown();
+}
+
+#[test]
+fn missing_sources_are_said_once_and_do_not_flood() {
+    let root = scratch("e2e-missing");
+    let mut client = Client::start(&root, json!({}));
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(
+        message["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("micros.source"),
+        "{message}"
+    );
+    let config = root.join("configuration.nix");
+    client.open(
+        &config,
+        "{ services.whatever.enable = true; x = undefinedName; }",
+    );
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(codes(&diagnostics), ["undefined-variable"]);
+    client.shutdown();
+}
