@@ -99,14 +99,14 @@ mod tests {
                 line: 0,
                 character: 999
             }),
-            TextSize::from(12)
+            TextSize::from(14)
         );
         assert_eq!(
             index.offset(Position {
                 line: 99,
                 character: 99
             }),
-            TextSize::from(14)
+            TextSize::from(16)
         );
         let inside = index.offset(Position {
             line: 0,
