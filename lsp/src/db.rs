@@ -143,7 +143,9 @@ pub fn option_index(db: &dyn Db, workspace: Workspace) -> Arc<OptionIndex> {
     Arc::new(index)
 }
 
-#[salsa::tracked(returns(ref))]
+// Only diagnostics read the resolution, and they are recomputed with it:
+// comparing old and new (deep, through every option) would only cost time.
+#[salsa::tracked(returns(ref), no_eq)]
 pub fn resolution(db: &dyn Db, file: File) -> Arc<Resolution> {
     let index = option_index(db, db.workspace());
     Arc::new(crate::resolve::resolve(module(db, file), index))

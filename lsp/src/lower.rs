@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use rnix::ast::{self, HasEntry};
 use rowan::TextRange;
 use rowan::ast::AstNode;
@@ -151,7 +153,7 @@ struct Lowerer {
     /// Bindings being followed, to stop on `let a = a; in`.
     following: Vec<String>,
     /// Entry lookup by set and name: sets can be large.
-    by_name: HashMap<(NodeId, String), (NodeId, EntryId)>,
+    by_name: FxHashMap<NodeId, FxHashMap<String, (NodeId, EntryId)>>,
 }
 
 impl Lowerer {
@@ -397,7 +399,7 @@ impl Lowerer {
 
     fn find_entry(&self, node: NodeId, key: &Key) -> Option<(NodeId, EntryId)> {
         match key {
-            Key::Name(name) => self.by_name.get(&(node, name.clone())).copied(),
+            Key::Name(name) => self.by_name.get(&node)?.get(name.as_str()).copied(),
             Key::Dynamic => None,
         }
     }
@@ -405,7 +407,9 @@ impl Lowerer {
     fn add_entry(&mut self, node: NodeId, entry: Entry) {
         if let Key::Name(name) = &entry.key {
             self.by_name
-                .insert((node, name.clone()), (entry.value, entry.id));
+                .entry(node)
+                .or_default()
+                .insert(name.clone(), (entry.value, entry.id));
         }
         self.attrs_mut(node).push(entry);
     }
@@ -533,7 +537,7 @@ impl Lowerer {
                 None => self.alloc(Node::Unknown, range),
             },
             ast::Expr::Ident(ident) => {
-                let name = ident.syntax().text().to_string();
+                let name = ident_text(ident);
                 match self.lookup(&name).cloned() {
                     Some(Some(bound)) if !self.following.contains(&name) => {
                         self.following.push(name);
@@ -584,10 +588,7 @@ impl Lowerer {
         // A name bound in this file is its own function, not lib's.
         let locally_bound = match &head {
             ast::Expr::Ident(ident) => {
-                matches!(
-                    self.lookup(&ident.syntax().text().to_string()),
-                    Some(Some(_))
-                )
+                matches!(self.lookup(&ident_text(ident)), Some(Some(_)))
             }
             _ => false,
         };
@@ -613,7 +614,7 @@ impl Lowerer {
         }
         // `f x` with `f = { a, ... }: { ... };` in this file.
         if let ast::Expr::Ident(ident) = &head {
-            let name = ident.syntax().text().to_string();
+            let name = ident_text(ident);
             if let Some(Some(ast::Expr::Lambda(lambda))) = self.lookup(&name).cloned()
                 && !self.following.contains(&name)
             {
@@ -658,13 +659,13 @@ fn bind_params(lambda: &ast::Lambda, scope: &mut HashMap<String, Option<ast::Exp
     match lambda.param() {
         Some(ast::Param::IdentParam(p)) => {
             if let Some(ident) = p.ident() {
-                scope.insert(ident.syntax().text().to_string(), None);
+                scope.insert(ident_text(&ident), None);
             }
         }
         Some(ast::Param::Pattern(pattern)) => {
             for entry in pattern.pat_entries() {
                 if let Some(ident) = entry.ident() {
-                    scope.insert(ident.syntax().text().to_string(), None);
+                    scope.insert(ident_text(&ident), None);
                 }
             }
             if let Some(bind) = pattern.pat_bind().and_then(|b| b.ident()) {
@@ -678,7 +679,7 @@ fn bind_params(lambda: &ast::Lambda, scope: &mut HashMap<String, Option<ast::Exp
 /// `mkIf` for `mkIf`, `lib.mkIf`, `lib.modules.mkIf`.
 fn function_name(head: &ast::Expr) -> Option<String> {
     match head {
-        ast::Expr::Ident(ident) => Some(ident.syntax().text().to_string()),
+        ast::Expr::Ident(ident) => Some(ident_text(ident)),
         ast::Expr::Select(select) if select.default_expr().is_none() => select
             .attrpath()?
             .attrs()
@@ -698,7 +699,7 @@ fn top_level_names(set: &ast::AttrSet) -> Vec<String> {
 /// The name an attribute spells out, if it is static.
 pub fn attr_text(attr: &ast::Attr) -> Option<String> {
     match attr {
-        ast::Attr::Ident(ident) => Some(ident.syntax().text().to_string()),
+        ast::Attr::Ident(ident) => Some(ident_text(ident)),
         ast::Attr::Str(s) => match string_literal(s) {
             Literal::Str(text) => Some(text),
             _ => None,
@@ -710,6 +711,15 @@ pub fn attr_text(attr: &ast::Attr) -> Option<String> {
             },
             _ => None,
         },
+    }
+}
+
+/// An identifier's name (its one token's text, without building a
+/// `SyntaxText`).
+pub fn ident_text(ident: &ast::Ident) -> String {
+    match ident.ident_token() {
+        Some(token) => token.text().to_string(),
+        None => ident.syntax().text().to_string(),
     }
 }
 

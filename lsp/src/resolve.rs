@@ -114,6 +114,7 @@ pub struct Resolution {
 
 pub fn resolve(module: &Module, index: &OptionIndex) -> Resolution {
     let mut resolver = Resolver {
+        probing: 0,
         submodule: None,
         module,
         index,
@@ -141,6 +142,8 @@ pub fn resolve(module: &Module, index: &OptionIndex) -> Resolution {
 }
 
 struct Resolver<'a> {
+    /// Inside a quiet trial of an `either` alternative: record nothing.
+    probing: u32,
     /// The submodule being walked, if any.
     submodule: Option<Arc<micros_options::model::Submodule>>,
     module: &'a Module,
@@ -156,9 +159,11 @@ enum Fit {
     No,
 }
 
-impl Resolver<'_> {
-    fn node(&self, id: NodeId) -> &Node {
-        &self.module.nodes[id.0 as usize]
+impl<'a> Resolver<'a> {
+    /// The node, borrowed from the module (not from the resolver).
+    fn node(&self, id: NodeId) -> &'a Node {
+        let module: &'a Module = self.module;
+        &module.nodes[id.0 as usize]
     }
 
     fn diagnostic(
@@ -178,6 +183,24 @@ impl Resolver<'_> {
         });
     }
 
+    fn record_key(&mut self, id: EntryId, meaning: KeyMeaning) {
+        if self.probing == 0 {
+            self.out.keys.insert(id, meaning);
+        }
+    }
+
+    fn record_value(&mut self, node: NodeId, option: Arc<OptionDecl>) {
+        if self.probing == 0 {
+            self.out.values.insert(node, option);
+        }
+    }
+
+    fn record_set(&mut self, node: NodeId, scope: SetScope) {
+        if self.probing == 0 {
+            self.out.sets.entry(node).or_insert(scope);
+        }
+    }
+
     /// Definitions at a level of option names.
     fn walk(
         &mut self,
@@ -186,13 +209,13 @@ impl Resolver<'_> {
         path: &mut Vec<String>,
         freeform: Option<&OptionType>,
     ) {
-        match self.node(node).clone() {
+        match self.node(node) {
             Node::Attrs(entries) => {
                 let scope = match &self.submodule {
                     Some(sub) => SetScope::Submodule(sub.clone(), trie.loc.clone()),
                     None => SetScope::Tree(trie.loc.clone()),
                 };
-                self.out.sets.entry(node).or_insert(scope);
+                self.record_set(node, scope);
                 for entry in entries {
                     let Key::Name(name) = &entry.key else {
                         continue;
@@ -202,9 +225,9 @@ impl Resolver<'_> {
                     path.pop();
                 }
             }
-            Node::Wrapped(inner) => self.walk(inner, trie, path, freeform),
+            Node::Wrapped(inner) => self.walk(*inner, trie, path, freeform),
             Node::Merge(parts) => {
-                for part in parts {
+                for &part in parts {
                     self.walk(part, trie, path, freeform);
                 }
             }
@@ -252,9 +275,7 @@ impl Resolver<'_> {
             if let Some(to) = to
                 && let Some(option) = self.option_at(&to).cloned()
             {
-                self.out
-                    .keys
-                    .insert(entry.id, KeyMeaning::Option(option.clone()));
+                self.record_key(entry.id, KeyMeaning::Option(option.clone()));
                 let ty = option.ty.clone();
                 self.check(entry.value, &ty, path);
             }
@@ -263,10 +284,8 @@ impl Resolver<'_> {
         match trie.children.get(name) {
             Some(child) => match &child.option {
                 Some(option) => {
-                    self.out
-                        .keys
-                        .insert(entry.id, KeyMeaning::Option(option.clone()));
-                    self.out.values.insert(entry.value, option.clone());
+                    self.record_key(entry.id, KeyMeaning::Option(option.clone()));
+                    self.record_value(entry.value, option.clone());
                     if option.read_only {
                         self.diagnostic(
                             Code::ReadOnlyOption,
@@ -283,9 +302,7 @@ impl Resolver<'_> {
                     self.check(entry.value, &ty, path);
                 }
                 None => {
-                    self.out
-                        .keys
-                        .insert(entry.id, KeyMeaning::Prefix(child.loc.clone()));
+                    self.record_key(entry.id, KeyMeaning::Prefix(child.loc.clone()));
                     self.walk(entry.value, child, path, None);
                 }
             },
@@ -365,12 +382,12 @@ impl Resolver<'_> {
     /// Check a definition against its option's type, reporting what
     /// definitely does not fit.
     fn check(&mut self, node: NodeId, ty: &OptionType, path: &mut Vec<String>) -> Fit {
-        match self.node(node).clone() {
-            Node::Wrapped(inner) => return self.check(inner, ty, path),
+        match self.node(node) {
+            Node::Wrapped(inner) => return self.check(*inner, ty, path),
             Node::Merge(parts) => {
                 let mut fit = Fit::Yes;
                 for part in parts {
-                    if self.check(part, ty, path) == Fit::No {
+                    if self.check(*part, ty, path) == Fit::No {
                         fit = Fit::No;
                     }
                 }
@@ -426,12 +443,12 @@ impl Resolver<'_> {
         path: &mut Vec<String>,
     ) -> Result<Fit, Problem> {
         use OptionType as T;
-        let value = self.node(node).clone();
+        let value = self.node(node);
         if matches!(value, Node::Unknown) {
             return Ok(Fit::Yes);
         }
         if let Node::Wrapped(inner) = value {
-            return self.fits(inner, ty, path);
+            return self.fits(*inner, ty, path);
         }
         if let Node::Merge(_) = value {
             return Ok(self.check(node, ty, path));
@@ -446,7 +463,7 @@ impl Resolver<'_> {
             T::Custom { base: None, .. } => Ok(Fit::Yes),
             T::Bool => kind(matches!(value, Node::Literal(Literal::Bool(_)))),
             T::Int(int) => match value {
-                Node::Literal(Literal::Int(i)) if int.contains(i) => Ok(Fit::Yes),
+                Node::Literal(Literal::Int(i)) if int.contains(*i) => Ok(Fit::Yes),
                 Node::Literal(Literal::Int(i)) => Err(Problem::Detail(format!(
                     "{i} is out of range for `{}`: {}",
                     show_option(path),
@@ -456,8 +473,8 @@ impl Resolver<'_> {
             },
             T::Float => kind(matches!(value, Node::Literal(Literal::Float(_)))),
             T::Number { min, max, .. } => match value {
-                Node::Literal(Literal::Int(i)) => number_in(i as f64, *min, *max, path, ty),
-                Node::Literal(Literal::Float(f)) => number_in(f, *min, *max, path, ty),
+                Node::Literal(Literal::Int(i)) => number_in(*i as f64, *min, *max, path, ty),
+                Node::Literal(Literal::Float(f)) => number_in(*f, *min, *max, path, ty),
                 _ => Err(Problem::Kind),
             },
             T::Str | T::SeparatedString(_) | T::StrRefined { .. } => match value {
@@ -545,7 +562,7 @@ impl Resolver<'_> {
                     path.push("*".into());
                     let mut fit = Fit::Yes;
                     for item in items {
-                        if self.check_member(item, inner, path) == Fit::No {
+                        if self.check_member(*item, inner, path) == Fit::No {
                             fit = Fit::No;
                         }
                     }
@@ -563,7 +580,7 @@ impl Resolver<'_> {
                         };
                         let mut loc = self.loc_of(path);
                         loc.push("<name>".into());
-                        self.out.keys.insert(entry.id, KeyMeaning::Name(loc));
+                        self.record_key(entry.id, KeyMeaning::Name(loc));
                         path.push(name.clone());
                         // A DAG entry made with `lib.dag.entry*` is unknown here.
                         if self.check_member(entry.value, inner, path) == Fit::No {
@@ -578,13 +595,14 @@ impl Resolver<'_> {
             T::Attrs => kind(matches!(value, Node::Attrs(_))),
             T::Submodule(submodule) => match value {
                 Node::Attrs(_) => {
-                    let Some(trie) = self.index.submodule(submodule).cloned() else {
+                    let index = self.index;
+                    let Some(trie) = index.submodule(submodule) else {
                         return Ok(Fit::Yes);
                     };
                     let before = self.out.diagnostics.len();
-                    let config = self.submodule_config(node, &trie);
+                    let config = self.submodule_config(node, trie);
                     let outer = self.submodule.replace(submodule.clone());
-                    self.walk(config, &trie, path, submodule.freeform.as_ref());
+                    self.walk(config, trie, path, submodule.freeform.as_ref());
                     self.submodule = outer;
                     Ok(if self.out.diagnostics.len() > before {
                         Fit::No
@@ -620,14 +638,19 @@ impl Resolver<'_> {
         path: &mut Vec<String>,
     ) -> Result<Fit, Problem> {
         for ty in alternatives {
-            let before = (self.out.diagnostics.len(), self.out.keys.clone());
+            let before = self.out.diagnostics.len();
+            self.probing += 1;
             let result = self.fits(node, ty, path);
-            let quiet = self.out.diagnostics.len() == before.0;
+            self.probing -= 1;
+            let quiet = self.out.diagnostics.len() == before;
+            self.out.diagnostics.truncate(before);
             if matches!(result, Ok(Fit::Yes)) && quiet {
+                if self.probing == 0 {
+                    // Again, for real: what the keys name is recorded now.
+                    let _ = self.fits(node, ty, path);
+                }
                 return Ok(Fit::Yes);
             }
-            self.out.diagnostics.truncate(before.0);
-            self.out.keys = before.1;
         }
         // A set checked against a submodule alternative: its own findings
         // say more than "not of this type".

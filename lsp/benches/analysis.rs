@@ -1,0 +1,191 @@
+//! Analysis benchmark on a 2,000-line configuration: cold start to first
+//! diagnostics (option extraction included), re-diagnosis after a
+//! one-character edit, completion and hover latency, peak memory.
+//!
+//! `cargo bench -p micros-lsp --bench analysis`. Options come from
+//! MICROS_SRC / MICROS_NIXPKGS when set, else from the fixture tree.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use micros_lsp::ide::AnalysisHost;
+use micros_lsp::options::OptionIndex;
+use rowan::TextSize;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn sources() -> (PathBuf, PathBuf, &'static str) {
+    let env = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match (env("MICROS_SRC"), env("MICROS_NIXPKGS")) {
+        (Some(m), Some(n)) => (m, n, "upstream micros"),
+        _ => {
+            let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+            (
+                f.join("micros"),
+                f.join("nixpkgs"),
+                "fixture micros (no MICROS_SRC)",
+            )
+        }
+    }
+}
+
+/// About 2,000 lines of definitions a real configuration has.
+fn configuration() -> String {
+    let mut text = String::from(
+        "{ pkgs, lib, ... }:\n{\n  services.getty.enable = true;\n  networking.hostName = \"bench\";\n",
+    );
+    let mut i: usize = 0;
+    while text.lines().count() < 2_000 {
+        text.push_str(&format!(
+            "  users.user{i} = {{\n    uid = {uid};\n  }};\n  micros.services.service{i} = {{\n    type = \"oneshot\";\n    dependencies = [ \"service{prev}\" ];\n    startScript = ''\n      echo starting {i}\n    '';\n  }};\n",
+            uid = 1000 + i,
+            prev = i.saturating_sub(1)
+        ));
+        i += 1;
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> Duration {
+    times.sort();
+    times[((times.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn load_index(micros: &Path, nixpkgs: &Path) -> OptionIndex {
+    let request =
+        micros_options::sources::micros_request(micros, Some(nixpkgs)).expect("micros tree");
+    let extraction = micros_options::extract(&request);
+    OptionIndex::new(Arc::new(extraction.options), true)
+}
+
+fn main() {
+    let (micros, nixpkgs, label) = sources();
+    let text = configuration();
+    let path = PathBuf::from("/bench/configuration.nix");
+
+    // Cold start: extraction, database, first diagnostics.
+    let start = Instant::now();
+    let mut host = AnalysisHost::default();
+    host.set_options(load_index(&micros, &nixpkgs));
+    let file = host.set_file(&path, text.clone());
+    let diagnostics = host.snapshot().diagnostics(file).expect("not cancelled");
+    let cold = start.elapsed();
+    assert!(
+        diagnostics.is_empty(),
+        "the benchmark configuration should be clean: {:?}",
+        &diagnostics[..diagnostics.len().min(3)]
+    );
+
+    // Re-diagnosis after a one-character edit inside a script.
+    let edit_at = text.find("echo starting 100").expect("service 100 exists") + 5;
+    let mut edits = Vec::new();
+    for round in 0..200 {
+        let mut edited = text.clone();
+        edited.replace_range(edit_at..edit_at + 1, if round % 2 == 0 { "S" } else { "s" });
+        let start = Instant::now();
+        host.set_file(&path, edited);
+        let diagnostics = host.snapshot().diagnostics(file).expect("not cancelled");
+        edits.push(start.elapsed());
+        assert!(diagnostics.is_empty());
+    }
+    // A one-character edit that changes meaning (and must re-resolve).
+    let value_at = text.find("uid = 1100;").expect("user 100") + 8;
+    let mut meaning = Vec::new();
+    for round in 0..200 {
+        let mut edited = text.clone();
+        edited.replace_range(
+            value_at..value_at + 1,
+            if round % 2 == 0 { "6" } else { "5" },
+        );
+        let start = Instant::now();
+        host.set_file(&path, edited);
+        host.snapshot().diagnostics(file).expect("not cancelled");
+        meaning.push(start.elapsed());
+    }
+    host.set_file(&path, text.clone());
+    host.snapshot().diagnostics(file).expect("not cancelled");
+
+    // Completion inside a service, hover on an option, on a warm database.
+    let analysis = host.snapshot();
+    let positions: Vec<usize> = text
+        .match_indices("type = \"oneshot\"")
+        .map(|(i, _)| i)
+        .collect();
+    let mut completions = Vec::new();
+    let mut hovers = Vec::new();
+    for (n, &at) in positions.iter().cycle().take(2_000).enumerate() {
+        let key = TextSize::from((at + 2) as u32);
+        let start = Instant::now();
+        let items = analysis.completion(file, key).expect("not cancelled");
+        completions.push(start.elapsed());
+        assert!(!items.is_empty() || n > 0);
+        let start = Instant::now();
+        let hover = analysis.hover(file, key).expect("not cancelled");
+        hovers.push(start.elapsed());
+        assert!(hover.is_some());
+    }
+    drop(analysis);
+
+    println!(
+        "options: {label}; configuration: {} lines, {} bytes",
+        text.lines().count(),
+        text.len()
+    );
+    println!("{:<44} {:>12} {:>12}   target", "measure", "p50", "p99");
+    println!(
+        "{:<44} {:>12} {:>12}   < 1 ms p99",
+        "completion",
+        ms(percentile(&mut completions, 0.5)),
+        ms(percentile(&mut completions, 0.99))
+    );
+    println!(
+        "{:<44} {:>12} {:>12}   < 1 ms p99",
+        "hover",
+        ms(percentile(&mut hovers, 0.5)),
+        ms(percentile(&mut hovers, 0.99))
+    );
+    println!(
+        "{:<44} {:>12} {:>12}   < 2 ms",
+        "re-diagnosis, one-character edit (string)",
+        ms(percentile(&mut edits, 0.5)),
+        ms(percentile(&mut edits, 0.99))
+    );
+    println!(
+        "{:<44} {:>12} {:>12}",
+        "re-diagnosis, one-character edit (value)",
+        ms(percentile(&mut meaning, 0.5)),
+        ms(percentile(&mut meaning, 0.99))
+    );
+    println!(
+        "{:<44} {:>12} {:>12}   < 30 ms",
+        "cold start to first diagnostics",
+        ms(cold),
+        ""
+    );
+    println!(
+        "{:<44} {:>9.1} MB {:>12}   < 30 MB",
+        "peak resident memory",
+        peak_rss_mb(),
+        ""
+    );
+}
