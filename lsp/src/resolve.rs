@@ -221,7 +221,7 @@ impl<'a> Resolver<'a> {
                         continue;
                     };
                     path.push(name.clone());
-                    self.walk_entry(&entry, name, trie, path, freeform);
+                    self.walk_entry(entry, name, trie, path, freeform);
                     path.pop();
                 }
             }
@@ -478,13 +478,13 @@ impl<'a> Resolver<'a> {
                 _ => Err(Problem::Kind),
             },
             T::Str | T::SeparatedString(_) | T::StrRefined { .. } => match value {
-                Node::Literal(Literal::Str(s)) => self.refined(&s, ty, path),
+                Node::Literal(Literal::Str(s)) => self.refined(s, ty, path),
                 Node::Literal(Literal::StrInterpolated { .. }) => Ok(Fit::Yes),
                 _ => Err(Problem::Kind),
             },
             T::StrMatching(pattern) => match value {
                 Node::Literal(Literal::Str(s)) => {
-                    if self.matches(pattern, &s) == Some(false) {
+                    if self.matches(pattern, s) == Some(false) {
                         Err(Problem::Detail(format!(
                             "\"{s}\" does not match the pattern of `{}`: {pattern}",
                             show_option(path)
