@@ -151,6 +151,12 @@ pub fn resolution(db: &dyn Db, file: File) -> Arc<Resolution> {
     Arc::new(crate::resolve::resolve(module(db, file), index))
 }
 
+/// Everything wrong with a file: syntax, names, definitions.
+#[salsa::tracked(returns(ref))]
+pub fn diagnostics(db: &dyn Db, file: File) -> Vec<crate::ide::Diagnostic> {
+    crate::ide::diagnostics::compute(db, file)
+}
+
 /// The database behind the server and `micros check`.
 #[salsa::db]
 #[derive(Clone)]

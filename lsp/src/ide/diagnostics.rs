@@ -42,7 +42,12 @@ pub fn anchor_range(map: &SourceMap, anchor: Anchor) -> TextRange {
     }
 }
 
+/// The file's diagnostics (a tracked query: see `db::diagnostics`).
 pub fn diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
+    db::diagnostics(db, file).clone()
+}
+
+pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let text_len = TextSize::of(file.text(db).as_str());
     let mut seen_syntax: Vec<TextRange> = Vec::new();
