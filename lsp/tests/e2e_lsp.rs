@@ -220,6 +220,22 @@ fn a_session_from_initialize_to_shutdown() {
     let config = root.join("configuration.nix");
     std::fs::write(&config, CONFIG).unwrap();
     let mut client = Client::start(&root, fixture_options());
+    // Extraction was reported as work-done progress, begun and ended.
+    let end =
+        client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    assert!(
+        end["params"]["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("options"),
+        "{end}"
+    );
+    assert!(
+        client
+            .backlog
+            .iter()
+            .any(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin")
+    );
 
     client.open(&config, CONFIG);
     let diagnostics = client.diagnostics_for(&config, 1);
