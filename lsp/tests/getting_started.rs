@@ -8,48 +8,8 @@ use std::sync::Arc;
 use micros_lsp::ide::AnalysisHost;
 use micros_lsp::options::OptionIndex;
 
-const CONFIGURATION: &str = r#"{
-  pkgs,
-  lib,
-  ...
-}: {
-  # Enable the Getty login manager on the default terminal /dev/ttyS0
-  services.getty.enable = true;
-
-  users = {
-    micros = {
-      uid = 1000;
-      gid = 1000;
-
-      # Blank password denotes passwordless login is allowed, use "!" (default)
-      # to disable password login entirely. To set a password, set this string
-      # to a hashed password using the `mkpasswd` command.
-      password = "";
-
-      # User-wide packages
-      packages = [
-        pkgs.vim
-        pkgs.ssh
-      ];
-    };
-  };
-
-  # Add a custom MicrOS service
-  micros.services = {
-    custom-service = {
-      startOnBoot = true; # start the service with the rest of a system
-      type = "oneshot"; # do not restart the service after it stops
-
-      # Run a basic hello world program.
-      startScript = ''
-        #!${pkgs.busybox}/bin/ash
-
-        exec ${pkgs.hello}/bin/hello
-      '';
-    };
-  };
-}
-"#;
+/// MicrOS's template configuration.nix, as its getting-started guide shows it.
+const CONFIGURATION: &str = include_str!("../../tests/fixtures/template/configuration.nix");
 
 /// The flake's inline module and the container variant's settings, as a
 /// hardware-configuration-style module.

@@ -176,49 +176,19 @@ mod tests {
     fn getting_started_configuration_is_clean() {
         // The template's configuration.nix and hardware-configuration.nix,
         // as MicrOS's getting-started guide shows them.
+        let template = include_str!("../../../tests/fixtures/template/configuration.nix");
         let f = fixture(
-            r#"
+            &r#"
 #- /configuration.nix
-{
-  pkgs,
-  lib,
-  ...
-}: {
-  # Enable the Getty login manager on the default terminal /dev/ttyS0
-  services.getty.enable = true;
-
-  users = {
-    micros = {
-      uid = 1000;
-      gid = 1000;
-      password = "";
-      packages = [
-        pkgs.vim
-        pkgs.ssh
-      ];
-    };
-  };
-
-  micros.services = {
-    custom-service = {
-      startOnBoot = true;
-      type = "oneshot";
-      startScript = ''
-        #!${pkgs.busybox}/bin/ash
-
-        exec ${pkgs.hello}/bin/hello
-      '';
-    };
-  };
-}
-#- /hardware-configuration.nix
+{TEMPLATE}#- /hardware-configuration.nix
 { lib, ... }: {
   boot.kernel.sysctl."net.ipv4.ip_forward" = 1;
   fileSystems."/" = { device = "/dev/vda1"; fsType = "ext4"; };
   networking.interfaces = [ { name = "eth0"; } ];
   nixpkgs.hostPlatform = { system = "x86_64-linux"; };
 }
-"#,
+"#
+            .replace("{TEMPLATE}", template),
         );
         let analysis = f.host.snapshot();
         for (path, file) in &f.files {
