@@ -313,7 +313,7 @@ impl<'a> Resolver<'a> {
                     if let OptionType::AttrsOf(member) | OptionType::LazyAttrsOf(member) = freeform
                     {
                         let member = (**member).clone();
-                        self.check_member(entry.value, &member, path);
+                        self.check(entry.value, &member, path);
                     }
                 } else if name == "_module" || self.index.owned_by_missing_nixpkgs(path) {
                     // The module system's own options, or options nixpkgs
@@ -562,7 +562,7 @@ impl<'a> Resolver<'a> {
                     path.push("*".into());
                     let mut fit = Fit::Yes;
                     for item in items {
-                        if self.check_member(*item, inner, path) == Fit::No {
+                        if self.check(*item, inner, path) == Fit::No {
                             fit = Fit::No;
                         }
                     }
@@ -578,12 +578,12 @@ impl<'a> Resolver<'a> {
                         let Key::Name(name) = &entry.key else {
                             continue;
                         };
-                        let mut loc = self.loc_of(path);
+                        let mut loc = path.to_vec();
                         loc.push("<name>".into());
                         self.record_key(entry.id, KeyMeaning::Name(loc));
                         path.push(name.clone());
                         // A DAG entry made with `lib.dag.entry*` is unknown here.
-                        if self.check_member(entry.value, inner, path) == Fit::No {
+                        if self.check(entry.value, inner, path) == Fit::No {
                             fit = Fit::No;
                         }
                         path.pop();
@@ -623,11 +623,6 @@ impl<'a> Resolver<'a> {
             T::AddCheck(inner) | T::Uniq(inner) => self.fits(node, inner, path),
             T::FunctionTo(_) | T::Function => kind(matches!(value, Node::Lambda)),
         }
-    }
-
-    /// A member of a list or set: reported on its own.
-    fn check_member(&mut self, node: NodeId, ty: &OptionType, path: &mut Vec<String>) -> Fit {
-        self.check(node, ty, path)
     }
 
     /// Try each alternative quietly; report only when none fits.
@@ -677,10 +672,6 @@ impl<'a> Resolver<'a> {
             }
         }
         node
-    }
-
-    fn loc_of(&self, path: &[String]) -> Vec<String> {
-        path.to_vec()
     }
 
     fn refined(&mut self, s: &str, ty: &OptionType, path: &[String]) -> Result<Fit, Problem> {

@@ -813,7 +813,6 @@ impl Collector<'_> {
                 option.declarations.push(declaration);
             }
         }
-        let first_file = group[0].file;
 
         // Types: several declarations of one option merge only when they
         // are submodules (their modules concatenate).
@@ -823,7 +822,7 @@ impl Collector<'_> {
                 types.push((entry.thunk.clone(), decl.file));
             }
         }
-        option.ty = self.merged_type(&types, first_file);
+        option.ty = self.merged_type(&types);
 
         for decl in &group {
             let attrs = decl.option.clone();
@@ -896,7 +895,7 @@ impl Collector<'_> {
         }
     }
 
-    fn merged_type(&mut self, types: &[(Thunk, FileId)], file: FileId) -> OptionType {
+    fn merged_type(&mut self, types: &[(Thunk, FileId)]) -> OptionType {
         if types.len() > 1
             && let Some(merged) = self.merge_submodule_types(types)
         {
@@ -918,10 +917,7 @@ impl Collector<'_> {
                 let resolve: &mut SubmoduleResolver<'_> = &mut resolve;
                 thunk_option_type(self.eval, thunk, resolve)
             }
-            None => {
-                let _ = file;
-                OptionType::Unspecified
-            }
+            None => OptionType::Unspecified,
         }
     }
 

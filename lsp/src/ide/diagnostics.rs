@@ -7,11 +7,8 @@ use crate::db::{self, File};
 use crate::lower::SourceMap;
 use crate::resolve::{Anchor, Code, FixKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-}
+/// The same severities the extractor reports with.
+pub use micros_options::Severity;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {

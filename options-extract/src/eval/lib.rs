@@ -1785,7 +1785,7 @@ pub(super) fn build(_eval: &mut Evaluator) -> (Value, Value) {
         entries: lib.entries.clone(),
     });
     for name in [
-        "options", "modules", "strings", "lists", "attrsets", "trivial", "types'",
+        "options", "modules", "strings", "lists", "attrsets", "trivial",
     ] {
         lib.insert(name, Thunk::value(Value::Attrs(flat.clone())));
     }
