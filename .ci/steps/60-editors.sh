@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Editors: real clients (Neovim, Emacs with eglot) against the real server,
+# the Helix snippet, and the VS Code extension's build, tests and package.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf -- '--- %s\n' "$*"; }
+
+# Debian packages, installed once (quietly) when missing.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  say "apt-get install ${missing[*]}"
+  local start=$SECONDS
+  if [ ! -e /tmp/.micros-ci-apt-updated ]; then
+    apt-get update -qq >/dev/null && touch /tmp/.micros-ci-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  say "installed in $((SECONDS - start)) s"
+}
+
+say "build the server"
+cargo build --release -q -p micros-lsp --bin micros-lsp
+server="$PWD/target/release/micros-lsp"
+
+say "helix: languages.toml"
+python3 editors/helix/test/check_languages.py
+
+say "neovim: headless real-client test"
+apt_install neovim
+editors/neovim/test/run.sh "$server"

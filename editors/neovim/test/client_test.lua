@@ -1,0 +1,266 @@
+-- Real-client test: Neovim with the plugin against micros-lsp.
+--
+--   MICROS_LSP=... MICROS_TEST_SOURCE=... MICROS_TEST_NIXPKGS=... \
+--     nvim --headless -u NONE -c "luafile client_test.lua" configuration.nix
+--
+-- The server learns where the option sources are only through the plugin's
+-- settings. Exits 0 when every check passes, 1 with a message otherwise.
+-- With MICROS_TEST_CAPTURE=<file> inside tmux, it also records the screen
+-- (diagnostic, hover, completion) into that file.
+
+local plugin_dir = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h")
+vim.opt.runtimepath:prepend(plugin_dir)
+vim.cmd("filetype on")
+
+local timeout = tonumber(os.getenv("MICROS_TEST_TIMEOUT_MS") or "") or 30000
+local capture_file = os.getenv("MICROS_TEST_CAPTURE")
+local started = vim.loop.hrtime()
+
+local function elapsed_ms()
+  return math.floor((vim.loop.hrtime() - started) / 1e6)
+end
+
+-- Under a UI the terminal is Neovim's: report into a file beside the capture.
+local function write(stream, text)
+  if capture_file then
+    local out = io.open(capture_file .. ".log", "a")
+    out:write(text)
+    out:close()
+  else
+    stream:write(text)
+    stream:flush()
+  end
+end
+
+local function log(message)
+  write(io.stdout, ("[%5d ms] %s\n"):format(elapsed_ms(), message))
+end
+
+local function fail(message)
+  local version = vim.version()
+  write(io.stderr, ("\nFAIL (neovim %d.%d.%d): %s\n"):format(version.major, version.minor, version.patch, message))
+  vim.cmd("cquit 1")
+end
+
+local function require_env(name)
+  local value = os.getenv(name)
+  if not value or value == "" then
+    fail("set " .. name)
+  end
+  return value
+end
+
+local function capture(title)
+  if not capture_file or not os.getenv("TMUX_PANE") then
+    return
+  end
+  vim.cmd("redraw!")
+  -- The UI draws on its own thread; let it reach the terminal.
+  vim.wait(300)
+  local screen = vim.fn.system({ "tmux", "capture-pane", "-p", "-t", os.getenv("TMUX_PANE") })
+  local out = io.open(capture_file, "a")
+  out:write("--- " .. title .. "\n" .. screen:gsub("%s+\n", "\n"):gsub("\n+$", "") .. "\n")
+  out:close()
+end
+
+local ok, err = pcall(function()
+  local micros = require("micros")
+  micros.setup({
+    cmd = { require_env("MICROS_LSP") },
+    settings = {
+      source = require_env("MICROS_TEST_SOURCE"),
+      nixpkgs = require_env("MICROS_TEST_NIXPKGS"),
+    },
+  })
+  local bufnr = vim.api.nvim_get_current_buf()
+  if vim.bo[bufnr].filetype ~= "nix" then
+    vim.cmd("edit")
+  end
+  if vim.bo[bufnr].filetype ~= "nix" then
+    fail("the buffer's filetype is '" .. vim.bo[bufnr].filetype .. "', not 'nix'")
+  end
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+
+  local function find(pattern)
+    for i, line in ipairs(lines) do
+      local col = line:find(pattern, 1, true)
+      if col then
+        return i - 1, col - 1
+      end
+    end
+    fail("the fixture has no `" .. pattern .. "`")
+  end
+
+  local function attached()
+    local get = vim.lsp.get_clients and function()
+      return vim.lsp.get_clients({ bufnr = bufnr })
+    end or function()
+      return vim.tbl_values(vim.lsp.buf_get_clients(bufnr))
+    end
+    for _, client in ipairs(get()) do
+      if client.name == "micros-lsp" and client.initialized ~= false then
+        return client
+      end
+    end
+  end
+
+  local function unknown_option()
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      local code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+      if d.message:find("services.gety", 1, true) and d.message:find("does not exist", 1, true) then
+        return d, code
+      end
+    end
+  end
+
+  local function diagnostics_text()
+    local out = {}
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      table.insert(out, ("%d:%d %s"):format(d.lnum + 1, d.col + 1, d.message))
+    end
+    return #out > 0 and table.concat(out, "; ") or "none"
+  end
+
+  -- 1. The server starts and attaches.
+  if not vim.wait(timeout, function()
+    return attached() ~= nil
+  end, 50) then
+    fail("micros-lsp did not attach within " .. timeout .. " ms")
+  end
+  local client = attached()
+  log("attached micros-lsp (client " .. client.id .. ")")
+
+  -- 2. The unknown-option diagnostic arrives, where the mistake is.
+  local gety_line, gety_col = find("services.gety")
+  if not vim.wait(timeout, function()
+    return unknown_option() ~= nil
+  end, 50) then
+    fail("no unknown-option diagnostic for services.gety within " .. timeout .. " ms; diagnostics: " .. diagnostics_text())
+  end
+  local diagnostic, code = unknown_option()
+  if diagnostic.lnum ~= gety_line or diagnostic.col ~= gety_col + #"services." then
+    fail(("the diagnostic is at %d:%d, expected %d:%d"):format(diagnostic.lnum, diagnostic.col, gety_line, gety_col + #"services."))
+  end
+  if code ~= nil and code ~= "unknown-option" then
+    fail("the diagnostic's code is " .. tostring(code) .. ", expected unknown-option")
+  end
+  if not diagnostic.message:find("did you mean `services.getty`", 1, true) then
+    fail("the diagnostic does not suggest services.getty: " .. diagnostic.message)
+  end
+  log(("diagnostic %d:%d [%s] %s"):format(diagnostic.lnum + 1, diagnostic.col + 1, tostring(code or "?"), diagnostic.message))
+  vim.api.nvim_win_set_cursor(0, { gety_line + 1, gety_col })
+  capture("diagnostic")
+
+  -- 3. Hover on an option shows its description.
+  local ttys_line, ttys_col = find("ttys")
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = ttys_line, character = ttys_col + 1 },
+  }
+  local responses, request_err = vim.lsp.buf_request_sync(bufnr, "textDocument/hover", params, timeout)
+  if not responses then
+    fail("hover failed: " .. tostring(request_err))
+  end
+  local hover_text
+  for _, response in pairs(responses) do
+    if response.result and response.result.contents then
+      local contents = response.result.contents
+      hover_text = type(contents) == "string" and contents or contents.value
+    end
+  end
+  if not hover_text or not hover_text:find("Terminals to run a login prompt on.", 1, true) then
+    fail("hover on services.getty.ttys does not show its description: " .. vim.inspect(hover_text))
+  end
+  if not hover_text:find("list of string", 1, true) then
+    fail("hover on services.getty.ttys does not show its type: " .. hover_text)
+  end
+  log("hover on services.getty.ttys: " .. hover_text:gsub("\n.*", "") .. " ...")
+  if capture_file then
+    vim.api.nvim_win_set_cursor(0, { ttys_line + 1, ttys_col + 1 })
+    vim.lsp.buf.hover()
+    local function float()
+      for _, win in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(win).relative ~= "" then
+          return win
+        end
+      end
+    end
+    vim.wait(timeout, function()
+      return float() ~= nil
+    end, 50)
+    capture("hover")
+    vim.api.nvim_win_close(float(), true)
+  end
+
+  -- 4. Completion after `services.` offers getty, on a line typed into the
+  -- buffer (the edit reaches the server as didChange).
+  local last = #lines - 1
+  vim.api.nvim_buf_set_lines(bufnr, last, last, false, { "  services." })
+  local completion_params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = last, character = #"  services." },
+  }
+  local labels = {}
+  local found = vim.wait(timeout, function()
+    local result = vim.lsp.buf_request_sync(bufnr, "textDocument/completion", completion_params, timeout)
+    labels = {}
+    for _, response in pairs(result or {}) do
+      local items = response.result and (response.result.items or response.result) or {}
+      for _, item in ipairs(items) do
+        table.insert(labels, item.label)
+      end
+    end
+    return vim.tbl_contains(labels, "getty")
+  end, 200)
+  if not found then
+    fail("completion after `services.` does not offer getty; it offers: " .. vim.inspect(labels))
+  end
+  log("completion after `services.`: " .. table.concat(labels, ", "))
+
+  -- 5. :MicrosRestart brings up a new server that publishes again.
+  local old_id = client.id
+  vim.cmd("MicrosRestart")
+  if not vim.wait(timeout, function()
+    local now = attached()
+    return now ~= nil and now.id ~= old_id
+  end, 50) then
+    fail(":MicrosRestart did not attach a new server within " .. timeout .. " ms")
+  end
+  log("restarted: client " .. attached().id)
+  vim.diagnostic.reset(nil, bufnr)
+  if not vim.wait(timeout, function()
+    return unknown_option() ~= nil
+  end, 50) then
+    fail("no diagnostics from the restarted server; diagnostics: " .. diagnostics_text())
+  end
+  log("the restarted server published the diagnostic again")
+end)
+
+if not ok then
+  fail(tostring(err))
+end
+
+log("all checks passed")
+if capture_file and os.getenv("TMUX_PANE") then
+  -- Completion as a person sees it: append to the `services.` line step 4
+  -- typed and ask for omni completion (the plugin sets omnifunc); capture
+  -- once the menu is up.
+  vim.o.completeopt = "menuone,noinsert"
+  vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(0) - 1, 0 })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("A<C-x><C-o>", true, false, true), "n", false)
+  local function wait_for_menu(tries)
+    if vim.fn.pumvisible() == 1 or tries == 0 then
+      capture("completion")
+      vim.cmd("qall!")
+    else
+      vim.defer_fn(function()
+        wait_for_menu(tries - 1)
+      end, 100)
+    end
+  end
+  vim.defer_fn(function()
+    wait_for_menu(100)
+  end, 100)
+else
+  vim.cmd("qall!")
+end
