@@ -32,3 +32,28 @@ python3 editors/helix/test/check_languages.py
 say "neovim: headless real-client test"
 apt_install neovim
 editors/neovim/test/run.sh "$server"
+
+say "emacs: batch real-client test with eglot"
+apt_install emacs-nox elpa-eglot
+editors/emacs/test/run.sh "$server"
+
+say "vscode: npm ci, build, unit tests, package"
+if ! command -v node >/dev/null; then
+  apt_install nodejs npm
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "error: the VS Code extension's tooling (@vscode/vsce 3) needs Node 20 or later; this machine has $(node --version)" >&2
+  exit 1
+fi
+(
+  cd editors/vscode
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent build
+  log="$(mktemp)"
+  npm test --silent >"$log" 2>&1 || { cat "$log"; exit 1; }
+  grep -E '^# (tests|pass|fail) ' "$log"
+  rm -f "$log"
+  npm run --silent package
+  ls -l micros-lsp.vsix
+)

@@ -1,0 +1,120 @@
+;;; client-test.el --- Emacs with eglot and micros.el against micros-lsp -*- lexical-binding: t; -*-
+
+;; emacs --batch -Q -L editors/emacs -l editors/emacs/test/client-test.el configuration.nix
+;;
+;; Environment: MICROS_LSP (the server), MICROS_TEST_SOURCE and
+;; MICROS_TEST_NIXPKGS (passed only through micros.el's settings).  Checks
+;; that the unknown-option diagnostic arrives through flymake, that hover
+;; (eldoc) on an option shows its description, and that completion after
+;; `services.' offers getty.  Exits 0 when all pass, 1 with a message.
+
+;;; Code:
+
+(require 'micros)
+(require 'flymake)
+(require 'cl-lib)
+
+(defvar micros-test-timeout
+  (/ (string-to-number (or (getenv "MICROS_TEST_TIMEOUT_MS") "30000")) 1000.0))
+(defvar micros-test-start (float-time))
+
+(defun micros-test-log (format-string &rest args)
+  (princ (format "[%5d ms] %s\n"
+                 (round (* 1000 (- (float-time) micros-test-start)))
+                 (apply #'format format-string args))))
+
+(defun micros-test-fail (format-string &rest args)
+  (princ (format "FAIL (emacs %s): %s\n" emacs-version (apply #'format format-string args))
+         #'external-debugging-output)
+  (kill-emacs 1))
+
+(defun micros-test-env (name)
+  (let ((value (getenv name)))
+    (if (and value (not (string-empty-p value))) value
+      (micros-test-fail "set %s" name))))
+
+(defun micros-test-wait (what predicate)
+  "Process events until PREDICATE is non-nil; fail naming WHAT on timeout."
+  (let ((deadline (+ (float-time) micros-test-timeout))
+        result)
+    (while (and (not (setq result (funcall predicate)))
+                (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (or result (micros-test-fail "%s within %.0f s" what micros-test-timeout))))
+
+(defun micros-test-position (text)
+  "The buffer position where TEXT first occurs."
+  (save-excursion
+    (goto-char (point-min))
+    (if (search-forward text nil t) (match-beginning 0)
+      (micros-test-fail "the fixture has no `%s'" text))))
+
+(defun micros-test-run ()
+  (setq micros-lsp-program (micros-test-env "MICROS_LSP")
+        micros-source (micros-test-env "MICROS_TEST_SOURCE")
+        micros-nixpkgs (micros-test-env "MICROS_TEST_NIXPKGS")
+        eglot-sync-connect t)
+  (let ((file (car command-line-args-left)))
+    (unless file (micros-test-fail "no configuration file given"))
+    (find-file file))
+  (unless (eq major-mode 'micros-nix-mode)
+    (micros-test-fail "the buffer is in %s, not micros-nix-mode" major-mode))
+
+  ;; 1. Start the server eglot-server-programs names for this buffer.
+  (apply #'eglot (eglot--guess-contact))
+  (let ((server (micros-test-wait "eglot did not connect" #'eglot-current-server)))
+    (micros-test-log "connected %s (%s)" (plist-get (eglot--server-info server) :name)
+                     (mapconcat #'identity (process-command (jsonrpc--process server)) " "))
+    (unless (equal (plist-get (eglot--server-info server) :name) "micros-lsp")
+      (micros-test-fail "eglot started %S, not micros-lsp" (eglot--server-info server))))
+
+  ;; 2. The unknown-option diagnostic arrives through flymake.
+  (let* ((gety (+ (micros-test-position "services.gety") (length "services.")))
+         (diagnostic
+          (micros-test-wait
+           "no unknown-option diagnostic for services.gety"
+           (lambda ()
+             (flymake-start)
+             (cl-find-if (lambda (d) (string-match-p "`services.gety` does not exist"
+                                                     (flymake-diagnostic-text d)))
+                         (flymake-diagnostics))))))
+    (unless (= (flymake-diagnostic-beg diagnostic) gety)
+      (micros-test-fail "the diagnostic starts at %d, expected %d"
+                        (flymake-diagnostic-beg diagnostic) gety))
+    (unless (string-match-p "did you mean `services.getty`" (flymake-diagnostic-text diagnostic))
+      (micros-test-fail "the diagnostic does not suggest services.getty: %s"
+                        (flymake-diagnostic-text diagnostic)))
+    (micros-test-log "diagnostic line %d [%s] %s" (line-number-at-pos gety)
+                     (flymake-diagnostic-type diagnostic)
+                     (car (split-string (flymake-diagnostic-text diagnostic) "\n"))))
+
+  ;; 3. Hover, as eldoc asks for it.
+  (goto-char (1+ (micros-test-position "ttys")))
+  (let (hover)
+    (eglot-hover-eldoc-function (lambda (info &rest _) (setq hover (or info ""))))
+    (micros-test-wait "no hover answer" (lambda () hover))
+    (unless (string-match-p "Terminals to run a login prompt on\\." hover)
+      (micros-test-fail "hover on services.getty.ttys does not show its description: %S" hover))
+    (micros-test-log "hover on services.getty.ttys: %s ..." (car (split-string hover "\n"))))
+
+  ;; 4. Completion after `services.', typed into the buffer.
+  (goto-char (point-max))
+  (search-backward "}")
+  (insert "  services.\n")
+  (backward-char 1)
+  (let* ((capf (eglot-completion-at-point))
+         (labels (and capf (all-completions "" (nth 2 capf)))))
+    (unless (member "getty" labels)
+      (micros-test-fail "completion after `services.' does not offer getty; it offers %S" labels))
+    (micros-test-log "completion after `services.': %s" (string-join labels ", ")))
+
+  (micros-test-log "all checks passed")
+  (let ((server (eglot-current-server)))
+    (when server (eglot-shutdown server)))
+  (kill-emacs 0))
+
+(condition-case err
+    (micros-test-run)
+  (error (micros-test-fail "%s" (error-message-string err))))
+
+;;; client-test.el ends here
