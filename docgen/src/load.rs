@@ -29,8 +29,11 @@ pub fn from_options_json(path: &Path) -> Result<OptionSet, String> {
             path.display()
         ));
     }
-    json::from_json(&text)
-        .map_err(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message))
+    // serde counts columns from 0 at the start of a line; editors from 1.
+    json::from_json(&text).map_err(|e| {
+        let column = e.column.max(1);
+        format!("{}:{}:{column}: {}", path.display(), e.line, e.message)
+    })
 }
 
 /// Extract the options of a micros tree (and the nixpkgs modules it

@@ -1,0 +1,346 @@
+//! The `micros-docgen` binary end to end: the project's book built with the
+//! fixture reference, a site from a hostile options.json, the manual page,
+//! and its errors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use micros_docgen::anchor::option_id;
+
+fn docgen(args: &[&str], cwd: &Path) -> Output {
+    common::docgen(args, cwd)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The `error:` line (progress lines come before it).
+fn error_line(output: &Output) -> String {
+    let text = stderr(output);
+    text.lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or(&text)
+        .to_string()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Parse every page of a built site: one `<html>` each, ids unique,
+/// nothing injected, and the pages `well_formed` says (html5ever reports
+/// no parse error). mdbook's own no-script sidebar (`toc.html`) nests `<li>`
+/// under part titles, which is not ours to fix.
+fn check_site(site: &Path, well_formed: &dyn Fn(&str) -> bool) -> Vec<(PathBuf, scraper::Html)> {
+    let pages = common::files_with_extension(site, "html");
+    assert!(!pages.is_empty());
+    pages
+        .into_iter()
+        .map(|page| {
+            let text = std::fs::read_to_string(&page).expect("read a page");
+            let what = page
+                .strip_prefix(site)
+                .unwrap_or(&page)
+                .display()
+                .to_string();
+            let html = scraper::Html::parse_document(&text);
+            if well_formed(&what) {
+                assert!(html.errors.is_empty(), "{what}: {:?}", html.errors);
+            }
+            assert_eq!(
+                text.to_ascii_lowercase().matches("<html").count(),
+                1,
+                "{what}"
+            );
+            let mut ids = std::collections::HashSet::new();
+            for element in html
+                .root_element()
+                .descendants()
+                .filter_map(scraper::ElementRef::wrap)
+            {
+                if let Some(id) = element.value().attr("id") {
+                    assert!(ids.insert(id.to_string()), "{what}: id {id} twice");
+                }
+            }
+            let dir = page.parent().expect("in the site").to_path_buf();
+            common::assert_no_injected_markup(&html, &what, true, &|src| {
+                !src.contains(':') && dir.join(src.split('?').next().unwrap_or(src)).is_file()
+            });
+            (page, html)
+        })
+        .collect()
+}
+
+#[test]
+fn builds_the_project_book_with_the_fixture_reference() {
+    let scratch = common::scratch("project-book");
+    let (html, output) = common::build_project_book(
+        &scratch,
+        &["--repo-url", "https://github.com/snugnug/micros/blob/main"],
+    );
+    // Progress is shown.
+    assert!(stderr(&output).contains("rendering"), "{}", stderr(&output));
+
+    // The other chapters are not generated here; the options pages are.
+    let pages = check_site(&html, &|page| page.starts_with("options/"));
+    // Every documented option's anchor is on exactly one page.
+    let set = common::fixture_set();
+    let documented = micros_docgen::reference::documented(&set);
+    let mut anchors = std::collections::HashMap::new();
+    for (page, doc) in &pages {
+        if page.file_name().is_some_and(|n| n == "print.html") {
+            continue;
+        }
+        let selector = scraper::Selector::parse("h2[id^=\"opt-\"]").expect("selector");
+        for heading in doc.select(&selector) {
+            let id = heading.value().attr("id").expect("has an id").to_string();
+            assert!(
+                anchors.insert(id.clone(), page.clone()).is_none(),
+                "{id} twice"
+            );
+        }
+    }
+    assert_eq!(anchors.len(), documented.len());
+    for option in &documented {
+        assert!(
+            anchors.contains_key(&option_id(&option.name())),
+            "{}",
+            option.name()
+        );
+    }
+    assert!(anchors["opt-services.getty.enable"].ends_with("options/services.html"));
+
+    // The groups are chapters under Options, the user guide is still there.
+    let toc = std::fs::read_to_string(html.join("toc.html")).expect("the table of contents");
+    for group in [
+        "options/services.html",
+        "options/users.html",
+        "options/index.html",
+        "developer/architecture.html",
+    ] {
+        assert!(
+            toc.contains(group),
+            "{group} is not in the table of contents"
+        );
+    }
+    // Search indexes option names, their parts and descriptions.
+    let index = common::files_with_extension(&html, "js")
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("searchindex"))
+        })
+        .expect("a search index");
+    let index = std::fs::read_to_string(index).expect("read the search index");
+    // (The index is a trie of stemmed words; the stored text and the
+    // URLs show what went in.)
+    for text in [
+        "options/services.html#opt-services.getty.enable",
+        "services getty autologinUser",
+        "Log this user in without a password.",
+    ] {
+        assert!(index.contains(text), "{text} is not in the search index");
+    }
+    // Declarations link to the repository with the line.
+    let services =
+        std::fs::read_to_string(html.join("options/services.html")).expect("services page");
+    assert!(services.contains(
+        "href=\"https://github.com/snugnug/micros/blob/main/micros/modules/services/getty.nix#L"
+    ));
+    // Nix examples are highlighted already (hljs leaves them alone).
+    assert!(services.contains("<code class=\"nohighlight language-nix\"><span class=\"hljs-"));
+}
+
+#[test]
+fn a_hostile_options_json_builds_a_clean_site() {
+    let scratch = common::scratch("hostile-site");
+    let json = common::docgen_fixtures().join("hostile.json");
+    let html = scratch.join("html");
+    let output = docgen(
+        &["--options", path(&json), "--out", path(&html), "-q"],
+        &scratch,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pages = check_site(&html, &|page| page != "toc.html");
+    let evil = pages
+        .iter()
+        .find(|(p, _)| p.ends_with("options/evil.html"))
+        .map(|(p, _)| std::fs::read_to_string(p).expect("read"))
+        .expect("the evil group page");
+    assert!(evil.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        evil.contains("#include /etc/passwd"),
+        "the directive is shown as text"
+    );
+    assert!(!evil.contains("root:x:0:0"), "/etc/passwd was included");
+    // The standalone book's scratch source is removed afterwards.
+    assert!(
+        !std::env::temp_dir()
+            .join(format!("micros-docgen-{}", std::process::id()))
+            .exists()
+    );
+}
+
+#[test]
+fn options_json_errors_name_file_line_and_expectation() {
+    let scratch = common::scratch("json-errors");
+    let out = scratch.join("out");
+    let missing = scratch.join("missing.json");
+    let output = docgen(
+        &["--options", path(&missing), "--out", path(&out)],
+        &scratch,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        error_line(&output),
+        format!(
+            "error: {}: cannot read the options file: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+
+    let cases = [
+        (
+            "truncated.json",
+            "{\n  \"a.b\": {\n    \"loc\": [\"a\", \"b\"],\n",
+            ":4:1: EOF while parsing a value; expected an options.json object",
+        ),
+        (
+            "array.json",
+            "[1, 2]\n",
+            ":1:1: invalid type: sequence, expected a map; expected an options.json object",
+        ),
+        (
+            "field.json",
+            "{\n  \"a\": {\n    \"loc\": \"a\"\n  }\n}\n",
+            ":3:14: invalid type: string \"a\", expected a sequence; expected an options.json object",
+        ),
+        (
+            "empty.json",
+            "  \n",
+            ":1:1: the options file is empty; expected an options.json object",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = scratch.join(name);
+        std::fs::write(&file, text).expect("write the case");
+        let output = docgen(&["--options", path(&file), "--out", path(&out)], &scratch);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let message = error_line(&output);
+        let prefix = format!("error: {}{expected}", file.display());
+        assert!(
+            message.starts_with(&prefix),
+            "{name}:\n{message}\nexpected to start with\n{prefix}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+    }
+
+    let output = docgen(&["--options", path(&missing)], &scratch);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("nothing to do"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn broken_references_warn_and_fail_with_strict() {
+    let scratch = common::scratch("strict");
+    let refs = common::docgen_fixtures().join("refs");
+    let man = scratch.join("refs.5");
+    let output = docgen(
+        &["--micros", path(&refs), "--man", path(&man), "-q"],
+        &scratch,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "warning: {option}`refs.missing` in the documentation of `refs.enable` names no option"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("refs/micros/modules/refs.nix:14:13"),
+        "{message}"
+    );
+    assert!(
+        message.contains("14 |         See {option}`refs.missing` too."),
+        "{message}"
+    );
+
+    let output = docgen(
+        &[
+            "--micros",
+            path(&refs),
+            "--man",
+            path(&man),
+            "-q",
+            "--strict",
+        ],
+        &scratch,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).matches("error: {option}").count(),
+        3,
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Tools that read manual pages, run on the generated page when present.
+#[test]
+fn the_manual_page_reads_without_warnings() {
+    let scratch = common::scratch("man");
+    let man = scratch.join("configuration.nix.5");
+    let mut args = common::fixture_source_args();
+    args.extend(["--man".into(), man.display().to_string(), "-q".into()]);
+    let output = common::docgen(&args, &scratch);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = std::fs::read_to_string(&man).expect("the page");
+    assert!(page.starts_with(".TH \"CONFIGURATION.NIX\" \"5\""));
+    assert!(page.is_ascii(), "non-ASCII is escaped");
+    assert!(page.contains("\\fBservices.getty.enable\\fP"));
+
+    let checks: [(&str, Vec<&str>); 3] = [
+        ("mandoc", vec!["-T", "lint", "-W", "warning"]),
+        ("groff", vec!["-man", "-ww", "-z", "-Tutf8"]),
+        ("man", vec!["-l", "-P", "cat"]),
+    ];
+    let mut ran = Vec::new();
+    for (tool, args) in checks {
+        let result = Command::new(tool)
+            .args(&args)
+            .arg(&man)
+            .env("MANWIDTH", "80")
+            .output();
+        let Ok(result) = result else { continue };
+        ran.push(tool);
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert!(
+            result.status.success() && err.trim().is_empty(),
+            "{tool}: {err}"
+        );
+        if tool == "man" {
+            let text = String::from_utf8_lossy(&result.stdout);
+            assert!(text.contains("services.getty.enable"));
+            assert!(
+                text.contains("users.\u{2039}name\u{203a}") || text.contains("users.<name>.uid"),
+                "{text}"
+            );
+        }
+    }
+    if std::env::var_os("MICROS_DOCGEN_CI").is_some() {
+        assert!(
+            ran.len() == 3,
+            "CI installs mandoc, groff and man; ran only {ran:?}"
+        );
+    } else if ran.is_empty() {
+        eprintln!("skipped the manual page readers: none of mandoc, groff, man is installed");
+    }
+}
