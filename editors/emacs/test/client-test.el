@@ -18,15 +18,39 @@
   (/ (string-to-number (or (getenv "MICROS_TEST_TIMEOUT_MS") "30000")) 1000.0))
 (defvar micros-test-start (float-time))
 
+(defvar micros-test-capture
+  (and (not noninteractive) (getenv "TMUX_PANE") (getenv "MICROS_TEST_CAPTURE"))
+  "With Emacs's UI in tmux: the file screens are recorded into.")
+
+(defun micros-test-write (text stream)
+  "Write TEXT to STREAM, or beside the capture file when the terminal is Emacs's."
+  (if micros-test-capture
+      (write-region text nil (concat micros-test-capture ".log") t 'silent)
+    (princ text stream)))
+
 (defun micros-test-log (format-string &rest args)
-  (princ (format "[%5d ms] %s\n"
-                 (round (* 1000 (- (float-time) micros-test-start)))
-                 (apply #'format format-string args))))
+  (micros-test-write (format "[%5d ms] %s\n"
+                             (round (* 1000 (- (float-time) micros-test-start)))
+                             (apply #'format format-string args))
+                     standard-output))
 
 (defun micros-test-fail (format-string &rest args)
-  (princ (format "FAIL (emacs %s): %s\n" emacs-version (apply #'format format-string args))
-         #'external-debugging-output)
+  (micros-test-write (format "FAIL (emacs %s): %s\n" emacs-version (apply #'format format-string args))
+                     #'external-debugging-output)
   (kill-emacs 1))
+
+(defun micros-test-screen (title)
+  "Record the screen under TITLE, when recording."
+  (when micros-test-capture
+    (redisplay t)
+    (sleep-for 0.3)
+    (let ((screen (with-output-to-string
+                    (call-process "tmux" nil standard-output nil
+                                  "capture-pane" "-p" "-t" (getenv "TMUX_PANE")))))
+      (write-region (concat "--- " title "\n"
+                            (replace-regexp-in-string "[ \t]+$" "" (string-trim-right screen))
+                            "\n")
+                    nil micros-test-capture t 'silent))))
 
 (defun micros-test-env (name)
   (let ((value (getenv name)))
@@ -86,7 +110,12 @@
                         (flymake-diagnostic-text diagnostic)))
     (micros-test-log "diagnostic line %d [%s] %s" (line-number-at-pos gety)
                      (flymake-diagnostic-type diagnostic)
-                     (car (split-string (flymake-diagnostic-text diagnostic) "\n"))))
+                     (car (split-string (flymake-diagnostic-text diagnostic) "\n")))
+    (when micros-test-capture
+      (goto-char gety)
+      (flymake-show-buffer-diagnostics)
+      (micros-test-screen "diagnostic")
+      (delete-other-windows)))
 
   ;; 3. Hover, as eldoc asks for it.
   (goto-char (1+ (micros-test-position "ttys")))
@@ -95,7 +124,17 @@
     (micros-test-wait "no hover answer" (lambda () hover))
     (unless (string-match-p "Terminals to run a login prompt on\\." hover)
       (micros-test-fail "hover on services.getty.ttys does not show its description: %S" hover))
-    (micros-test-log "hover on services.getty.ttys: %s ..." (car (split-string hover "\n"))))
+    (micros-test-log "hover on services.getty.ttys: %s ..." (car (split-string hover "\n")))
+    (when micros-test-capture
+      ;; The hover text eglot formatted, in a window as
+      ;; M-x eldoc-doc-buffer would show it.
+      (with-current-buffer (get-buffer-create "*eldoc*")
+        (let ((inhibit-read-only t))
+          (erase-buffer)
+          (insert hover)))
+      (set-window-point (display-buffer "*eldoc*") 1)
+      (micros-test-screen "hover")
+      (delete-other-windows)))
 
   ;; 4. Completion after `services.', typed into the buffer.
   (goto-char (point-max))
@@ -106,7 +145,25 @@
          (labels (and capf (all-completions "" (nth 2 capf)))))
     (unless (member "getty" labels)
       (micros-test-fail "completion after `services.' does not offer getty; it offers %S" labels))
-    (micros-test-log "completion after `services.': %s" (string-join labels ", ")))
+    (micros-test-log "completion after `services.': %s" (string-join labels ", "))
+    (when micros-test-capture
+      (completion-at-point)
+      (micros-test-screen "completion")))
+
+  ;; 5. Settings changed while running reach the server: without a micros
+  ;; tree it stops judging option names; with it again, it judges them.
+  (let ((source micros-source)
+        (unknown (lambda ()
+                   (flymake-start)
+                   (cl-some (lambda (d) (string-match-p "`services.gety` does not exist"
+                                                        (flymake-diagnostic-text d)))
+                            (flymake-diagnostics)))))
+    (customize-set-variable 'micros-source (expand-file-name "no-such-micros"))
+    (micros-test-wait "the diagnostic is still there after clearing micros-source"
+                      (lambda () (not (funcall unknown))))
+    (customize-set-variable 'micros-source source)
+    (micros-test-wait "no diagnostic after restoring micros-source" unknown)
+    (micros-test-log "micros-reconfigure: option checks went off and on again"))
 
   (micros-test-log "all checks passed")
   (let ((server (eglot-current-server)))

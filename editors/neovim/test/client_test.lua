@@ -217,7 +217,24 @@ local ok, err = pcall(function()
   end
   log("completion after `services.`: " .. table.concat(labels, ", "))
 
-  -- 5. :MicrosRestart brings up a new server that publishes again.
+  -- 5. set_settings reaches the running server: without a micros tree it
+  -- stops judging option names; with it again, it judges them.
+  local settings = vim.deepcopy(micros.config.settings)
+  micros.set_settings(vim.tbl_extend("force", settings, { source = vim.fn.getcwd() .. "/no-such-micros" }))
+  if not vim.wait(timeout, function()
+    return unknown_option() == nil
+  end, 50) then
+    fail("the diagnostic is still there after set_settings cleared the micros tree")
+  end
+  micros.set_settings(settings)
+  if not vim.wait(timeout, function()
+    return unknown_option() ~= nil
+  end, 50) then
+    fail("no diagnostic after set_settings restored the micros tree; diagnostics: " .. diagnostics_text())
+  end
+  log("set_settings: option checks went off and on again")
+
+  -- 6. :MicrosRestart brings up a new server that publishes again.
   local old_id = client.id
   vim.cmd("MicrosRestart")
   if not vim.wait(timeout, function()
