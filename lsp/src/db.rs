@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use micros_options::model::{OptionSet, RootKind};
 use micros_options::{ExtractRequest, ModuleSource, Root};
-use rowan::{GreenNode, TextRange};
+use rustc_hash::FxHashMap;
 
 use crate::lower::{Module, SourceMap};
 use crate::names::NameProblems;
@@ -34,35 +34,36 @@ pub struct Workspace {
 #[salsa::db]
 pub trait Db: salsa::Database {
     fn workspace(&self) -> Workspace;
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parsed {
-    pub green: GreenNode,
-    pub errors: Vec<(TextRange, String)>,
-}
-
-impl Parsed {
-    pub fn root(&self) -> rnix::ast::Root {
-        use rowan::ast::AstNode;
-        rnix::ast::Root::cast(rnix::SyntaxNode::new_root(self.green.clone()))
-            .expect("a parse is rooted at ROOT")
+    /// The last parse of each file, for incremental reparsing (`None`
+    /// where one-shot analysis has no use for it).
+    fn last_parses(&self) -> Option<&LastParses> {
+        None
     }
 }
 
-#[salsa::tracked(returns(ref))]
+pub type LastParses = Mutex<FxHashMap<File, (Arc<str>, Parsed)>>;
+
+pub use crate::reparse::Parsed;
+
+// A new text always parses to a new tree: comparing them deeply to
+// backdate would only cost time.
+#[salsa::tracked(returns(ref), no_eq)]
 pub fn parse(db: &dyn Db, file: File) -> Parsed {
     let text = file.text(db);
-    let parse = rnix::Root::parse(text);
-    let errors = parse
-        .errors()
-        .iter()
-        .map(|e| micros_options::eval::parse_error_parts(e, text.len()))
-        .collect();
-    Parsed {
-        green: parse.syntax().green().to_owned(),
-        errors,
+    let Some(last) = db.last_parses() else {
+        return Parsed::new(text);
+    };
+    // The previous parse of this file lets an edit inside one token skip
+    // the parser; salsa keeps no old value we could start from.
+    let previous = last.lock().ok().and_then(|map| map.get(&file).cloned());
+    let parsed = match previous {
+        Some((old_text, old)) => old.reparse(&old_text, text),
+        None => Parsed::new(text),
+    };
+    if let Ok(mut map) = last.lock() {
+        map.insert(file, (Arc::from(text.as_str()), parsed.clone()));
     }
+    parsed
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +164,7 @@ pub fn diagnostics(db: &dyn Db, file: File) -> Vec<crate::ide::Diagnostic> {
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
+    last_parses: Arc<LastParses>,
     /// Queries executed, when logging is on (for tests).
     log: Arc<Mutex<Option<Vec<String>>>>,
 }
@@ -184,6 +186,7 @@ impl Default for RootDatabase {
         let mut db = RootDatabase {
             storage,
             workspace: None,
+            last_parses: Arc::default(),
             log,
         };
         let workspace = Workspace::new(&db, Arc::new(OptionIndex::default()), Vec::new());
@@ -199,6 +202,9 @@ impl salsa::Database for RootDatabase {}
 impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
         self.workspace.expect("created with the database")
+    }
+    fn last_parses(&self) -> Option<&LastParses> {
+        Some(&self.last_parses)
     }
 }
 

@@ -7,5 +7,6 @@ pub mod ide;
 pub mod lower;
 pub mod names;
 pub mod options;
+pub mod reparse;
 pub mod resolve;
 pub mod server;

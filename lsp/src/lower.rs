@@ -204,15 +204,19 @@ impl Lowerer {
             // import): what it defines is not known.
             return;
         };
-        let names = top_level_names(&set);
-        let structured = names.iter().any(|n| n == "config" || n == "options");
-        self.module.declares_options = names.iter().any(|n| n == "options");
+        let mut structured = false;
         for entry in set.attrpath_values() {
             let Some(first) = entry.attrpath().and_then(|p| p.attrs().next()) else {
                 continue;
             };
-            if attr_text(&first).as_deref() == Some("imports") {
-                self.lower_imports(&entry);
+            match attr_text(&first).as_deref() {
+                Some("imports") => self.lower_imports(&entry),
+                Some("options") => {
+                    self.module.declares_options = true;
+                    structured = true;
+                }
+                Some("config") => structured = true,
+                _ => {}
             }
         }
         if structured {
@@ -353,11 +357,12 @@ impl Lowerer {
             });
             let last = i + 1 == attrs.len();
             if last {
-                let value = match entry.value() {
+                let value_expr = entry.value();
+                let is_set = matches!(value_expr, Some(ast::Expr::AttrSet(_)));
+                let value = match value_expr {
                     Some(v) => self.lower_expr(&v),
                     None => self.alloc(Node::Unknown, entry_range),
                 };
-                let is_set = matches!(entry.value(), Some(ast::Expr::AttrSet(_)));
                 self.push_entry(node, key, value, id, is_set);
             } else {
                 // An intermediate segment: reuse the set an earlier path made.
@@ -689,13 +694,6 @@ fn function_name(head: &ast::Expr) -> Option<String> {
     }
 }
 
-fn top_level_names(set: &ast::AttrSet) -> Vec<String> {
-    set.attrpath_values()
-        .filter_map(|e| e.attrpath()?.attrs().next())
-        .filter_map(|a| attr_text(&a))
-        .collect()
-}
-
 /// The name an attribute spells out, if it is static.
 pub fn attr_text(attr: &ast::Attr) -> Option<String> {
     match attr {
@@ -723,24 +721,38 @@ pub fn ident_text(ident: &ast::Ident) -> String {
     }
 }
 
-fn well_formed(s: &ast::Str) -> bool {
-    use rnix::SyntaxKind::*;
-    s.syntax().children_with_tokens().all(|child| match child {
-        rowan::NodeOrToken::Token(t) => {
-            matches!(
-                t.kind(),
-                TOKEN_STRING_START | TOKEN_STRING_END | TOKEN_STRING_CONTENT
-            )
-        }
-        rowan::NodeOrToken::Node(n) => n.kind() == NODE_INTERPOL,
-    })
-}
-
 pub fn string_literal(s: &ast::Str) -> Literal {
-    if !well_formed(s) {
-        return Literal::StrInterpolated {
-            prefix: String::new(),
-        };
+    use rnix::SyntaxKind::*;
+    // Most strings are `"text"` with no escapes: read the content token
+    // directly. Anything else goes through rnix's normalization.
+    let mut plain = None;
+    let mut simple = true;
+    let mut interpolated = false;
+    for child in s.syntax().children_with_tokens() {
+        match child {
+            rowan::NodeOrToken::Token(t) => match t.kind() {
+                TOKEN_STRING_START => simple &= t.text() == "\"",
+                TOKEN_STRING_END => {}
+                TOKEN_STRING_CONTENT => {
+                    simple &= plain.is_none() && !t.text().contains('\\');
+                    plain = Some(t);
+                }
+                _ => {
+                    return Literal::StrInterpolated {
+                        prefix: String::new(),
+                    };
+                }
+            },
+            rowan::NodeOrToken::Node(n) if n.kind() == NODE_INTERPOL => interpolated = true,
+            rowan::NodeOrToken::Node(_) => {
+                return Literal::StrInterpolated {
+                    prefix: String::new(),
+                };
+            }
+        }
+    }
+    if simple && !interpolated {
+        return Literal::Str(plain.map(|t| t.text().to_string()).unwrap_or_default());
     }
     let mut text = String::new();
     for part in s.normalized_parts() {

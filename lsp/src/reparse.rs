@@ -1,0 +1,272 @@
+//! Incremental reparsing: an edit inside one token (typing in a string, a
+//! name or a number, or in whitespace) swaps that token in the old green
+//! tree instead of parsing the file again.
+//!
+//! The fast path only applies where the result provably equals a full
+//! parse: the new text must lex to one token of the same kind, and its
+//! neighbours must lex exactly as before. Everything else (and any file
+//! with syntax errors) is parsed from scratch.
+
+use rnix::SyntaxKind::{self, *};
+use rowan::{GreenNode, GreenToken, TextRange, TextSize};
+
+/// A parsed file: the green tree and the syntax errors (range, message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub green: GreenNode,
+    pub errors: Vec<(TextRange, String)>,
+}
+
+impl Parsed {
+    pub fn new(text: &str) -> Parsed {
+        let parse = rnix::Root::parse(text);
+        let errors = parse
+            .errors()
+            .iter()
+            .map(|e| micros_options::eval::parse_error_parts(e, text.len()))
+            .collect();
+        Parsed {
+            green: parse.syntax().green().to_owned(),
+            errors,
+        }
+    }
+
+    pub fn root(&self) -> rnix::ast::Root {
+        use rowan::ast::AstNode;
+        rnix::ast::Root::cast(rnix::SyntaxNode::new_root(self.green.clone()))
+            .expect("a parse is rooted at ROOT")
+    }
+
+    /// The parse of `new_text`, reusing this parse of `old_text` when the
+    /// two differ inside one token.
+    pub fn reparse(&self, old_text: &str, new_text: &str) -> Parsed {
+        self.relex_token(old_text, new_text)
+            .unwrap_or_else(|| Parsed::new(new_text))
+    }
+
+    fn relex_token(&self, old_text: &str, new_text: &str) -> Option<Parsed> {
+        if !self.errors.is_empty() || old_text == new_text {
+            return None;
+        }
+        let (start, old_end, new_end) = changed_span(old_text, new_text);
+        let root = rnix::SyntaxNode::new_root(self.green.clone());
+        let token = token_around(&root, start, old_end)?;
+        let range = token.text_range();
+        let delta = new_end as i64 - old_end as i64;
+        let new_token_end = usize::try_from(usize::from(range.end()) as i64 + delta).ok()?;
+        let new_token_text = new_text.get(usize::from(range.start())..new_token_end)?;
+        if new_token_text.is_empty() {
+            return None;
+        }
+        let kind = token.kind();
+        let fits = match kind {
+            TOKEN_STRING_CONTENT => {
+                plain_string_content(token.text()) && plain_string_content(new_token_text)
+            }
+            TOKEN_IDENT => {
+                // The parser reads identifier text in two places: `__curPos`
+                // and duplicate formals (`{ a, a }:`).
+                token.text() != "__curPos"
+                    && new_token_text != "__curPos"
+                    && !token.parent_ancestors().any(|n| n.kind() == NODE_PATTERN)
+                    && relexes_in_place(&token, new_text, new_token_end)
+            }
+            TOKEN_INTEGER | TOKEN_FLOAT | TOKEN_WHITESPACE | TOKEN_COMMENT => {
+                relexes_in_place(&token, new_text, new_token_end)
+            }
+            _ => false,
+        };
+        if !fits {
+            return None;
+        }
+        let green = token.replace_with(GreenToken::new(
+            <rnix::NixLanguage as rowan::Language>::kind_to_raw(kind),
+            new_token_text,
+        ));
+        Some(Parsed {
+            green,
+            errors: Vec::new(),
+        })
+    }
+}
+
+/// The changed span: its start, and its end in the old and in the new text.
+fn changed_span(old: &str, new: &str) -> (usize, usize, usize) {
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    (prefix, old.len() - suffix, new.len() - suffix)
+}
+
+/// The token whose range contains `start..end` (an edit at a boundary may
+/// belong to either neighbour; prefer the one that is not whitespace).
+fn token_around(root: &rnix::SyntaxNode, start: usize, end: usize) -> Option<rnix::SyntaxToken> {
+    let start = TextSize::try_from(start).ok()?;
+    let end = TextSize::try_from(end).ok()?;
+    if start > root.text_range().end() {
+        return None;
+    }
+    let contains = |t: &rnix::SyntaxToken| {
+        let r = t.text_range();
+        r.start() <= start && end <= r.end()
+    };
+    let mut candidates: Vec<rnix::SyntaxToken> =
+        root.token_at_offset(start).filter(contains).collect();
+    candidates.sort_by_key(|t| t.kind() == TOKEN_WHITESPACE);
+    candidates.into_iter().next()
+}
+
+/// Content of a string with nothing that could start or end an escape, an
+/// interpolation or the string itself, so its tokens cannot move.
+fn plain_string_content(text: &str) -> bool {
+    !text.contains(['"', '\'', '\\', '$'])
+}
+
+/// Lexed from scratch, the replaced token and its neighbours come out with
+/// the same kinds and lengths as before (two tokens after it, since the
+/// lexer looks ahead to tell paths, URIs and floats from names).
+fn relexes_in_place(token: &rnix::SyntaxToken, new_text: &str, new_token_end: usize) -> bool {
+    let Some(prev) = token.prev_token() else {
+        return false;
+    };
+    let Some(next) = token.next_token() else {
+        return false;
+    };
+    let next2 = next.next_token();
+    let neighbours_plain = [Some(&prev), Some(&next), next2.as_ref()]
+        .into_iter()
+        .flatten()
+        .all(|t| context_free(t.kind()));
+    if !neighbours_plain {
+        return false;
+    }
+    let shift = |offset: TextSize| {
+        usize::from(offset) + new_token_end - usize::from(token.text_range().end())
+    };
+    let window_end = shift(next2.as_ref().unwrap_or(&next).text_range().end());
+    let Some(window) = new_text.get(usize::from(prev.text_range().start())..window_end) else {
+        return false;
+    };
+    let mut expected: Vec<(SyntaxKind, usize)> = vec![
+        (prev.kind(), prev.text().len()),
+        (
+            token.kind(),
+            new_token_end - usize::from(token.text_range().start()),
+        ),
+        (next.kind(), next.text().len()),
+    ];
+    if let Some(t) = &next2 {
+        expected.push((t.kind(), t.text().len()));
+    }
+    rnix::tokenize(window)
+        .map(|(kind, text)| (kind, text.len()))
+        .eq(expected)
+}
+
+/// Tokens that lex the same wherever they start in code: not part of a
+/// string, a path or an interpolation.
+fn context_free(kind: SyntaxKind) -> bool {
+    !matches!(
+        kind,
+        TOKEN_STRING_START
+            | TOKEN_STRING_END
+            | TOKEN_STRING_CONTENT
+            | TOKEN_INTERPOL_START
+            | TOKEN_INTERPOL_END
+            | TOKEN_PATH_ABS
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_REL
+            | TOKEN_PATH_SEARCH
+            | TOKEN_URI
+            | TOKEN_ERROR
+            | TOKEN_CUR_POS
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<&'static str> {
+        vec![
+            include_str!("../../tests/fixtures/template/configuration.nix"),
+            "{ config, lib, pkgs, ... }:\nlet port = 22; name = \"x\"; in {\n  # a comment\n  services.getty.enable = true;\n  users.alice = { uid = 1000; home = \"/home/alice\"; };\n  networking.hostName = \"host-${name}\";\n  boot.kernel.sysctl.\"net.ipv4.ip_forward\" = 1;\n  x = ./some/path.nix;\n  y = 1.5e3; z = a/b; u = http://example.org;\n  s = ''\n    echo ''${HOME} $out\n  '';\n  f = { a, b ? 2 }: a + b;\n  /* block */ g = __curPos;\n}\n",
+        ]
+    }
+
+    /// Every one-character insertion and deletion, everywhere: the fast
+    /// path either declines or gives exactly what a full parse gives.
+    #[test]
+    fn token_relex_equals_full_parse() {
+        let inserts = [
+            "a", "Z", "1", "_", "-", "'", "\"", "$", "{", "}", "\\", " ", "\n", ";", ".", "/", ":",
+            "#", "*", "e",
+        ];
+        let mut fast = 0;
+        let mut checked = 0;
+        for text in samples() {
+            let old = Parsed::new(text);
+            assert!(old.errors.is_empty(), "{:?}", old.errors);
+            let boundaries: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            for &at in &boundaries {
+                let mut edits: Vec<String> = inserts
+                    .iter()
+                    .map(|s| format!("{}{}{}", &text[..at], s, &text[at..]))
+                    .collect();
+                if let Some(&next) = boundaries.iter().find(|&&b| b > at) {
+                    edits.push(format!("{}{}", &text[..at], &text[next..]));
+                }
+                for new_text in edits {
+                    checked += 1;
+                    if let Some(incremental) = old.relex_token(text, &new_text) {
+                        fast += 1;
+                        let full = Parsed::new(&new_text);
+                        assert_eq!(
+                            incremental,
+                            full,
+                            "edit at {at}: {:?}",
+                            &new_text[at.saturating_sub(10)..(at + 10).min(new_text.len())]
+                        );
+                    }
+                }
+            }
+        }
+        // The fast path must actually be taken for ordinary typing.
+        assert!(fast * 4 > checked, "fast path taken {fast} of {checked}");
+    }
+
+    #[test]
+    fn edit_in_a_string_keeps_the_tree_shape() {
+        let text = "{ a = \"hello\"; b = 1; }";
+        let old = Parsed::new(text);
+        let new_text = "{ a = \"hellx\"; b = 1; }";
+        let new = old.relex_token(text, new_text).expect("fast path");
+        assert_eq!(new, Parsed::new(new_text));
+        // An edit that ends the string is not a token edit.
+        assert!(
+            old.relex_token(text, "{ a = \"hel\"lo\"; b = 1; }")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn files_with_errors_are_parsed_again() {
+        let text = "{ a = ; }";
+        let old = Parsed::new(text);
+        assert!(!old.errors.is_empty());
+        assert!(old.relex_token(text, "{ ab = ; }").is_none());
+        assert_eq!(old.reparse(text, "{ ab = ; }"), Parsed::new("{ ab = ; }"));
+    }
+}
