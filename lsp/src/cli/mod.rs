@@ -1,5 +1,6 @@
 //! The `micros` command line.
 
+pub mod check;
 pub mod options;
 pub mod report;
 
@@ -22,6 +23,9 @@ pub enum Command {
     /// Print every option MicrOS declares (and the ones your modules declare),
     /// extracted statically from the sources without running Nix.
     Options(options::OptionsArgs),
+    /// Check configuration files with the language server's analysis (for
+    /// CI and pre-commit hooks).
+    Check(check::CheckArgs),
     /// Run the language server on stdin/stdout (the same as `micros-lsp`).
     Lsp,
 }
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let status = match cli.command {
         Command::Options(args) => options::run(&args, color),
+        Command::Check(args) => check::run(&args),
         Command::Lsp => return crate::server::main(),
     };
     ExitCode::from(status)

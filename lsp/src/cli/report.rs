@@ -8,6 +8,18 @@ use micros_options::{Diagnostic, Severity};
 
 /// Render one diagnostic. `source` is the file's text when it can be read.
 pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> String {
+    render_coded(diagnostic, None, None, source, color)
+}
+
+/// Render one diagnostic with its code (`error[code]: ...`) and a help line
+/// (`= help: ...`) under the caret.
+pub fn render_coded(
+    diagnostic: &Diagnostic,
+    code: Option<&str>,
+    help: Option<&str>,
+    source: Option<&str>,
+    color: bool,
+) -> String {
     let (label, paint) = match diagnostic.severity {
         Severity::Error => ("error", "\x1b[1;31m"),
         Severity::Warning => ("warning", "\x1b[1;33m"),
@@ -19,14 +31,25 @@ pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Str
     };
     let paint = if color { paint } else { "" };
     let mut out = String::new();
+    let code = code.map(|c| format!("[{c}]")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "{paint}{label}{reset}{bold}: {}{reset}",
+        "{paint}{label}{code}{reset}{bold}: {}{reset}",
         diagnostic.message
     );
+    let help_line = |out: &mut String, gutter: &str| {
+        if let Some(help) = help {
+            let _ = writeln!(out, "{blue}{gutter} ={reset} {bold}help{reset}: {help}");
+        }
+    };
+    if diagnostic.file.as_os_str().is_empty() {
+        help_line(&mut out, " ");
+        return out;
+    }
     let file = display_path(&diagnostic.file);
     if diagnostic.line == 0 {
         let _ = writeln!(out, "  {blue}-->{reset} {file}");
+        help_line(&mut out, " ");
         return out;
     }
     let _ = writeln!(
@@ -34,11 +57,12 @@ pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Str
         "  {blue}-->{reset} {file}:{}:{}",
         diagnostic.line, diagnostic.column
     );
-    let Some(line_text) = source.and_then(|s| s.lines().nth(diagnostic.line as usize - 1)) else {
-        return out;
-    };
     let number = diagnostic.line.to_string();
     let gutter = " ".repeat(number.len());
+    let Some(line_text) = source.and_then(|s| s.lines().nth(diagnostic.line as usize - 1)) else {
+        help_line(&mut out, &gutter);
+        return out;
+    };
     let start_col = diagnostic.column.saturating_sub(1) as usize;
     // The caret spans the range on its first line.
     let width = match (diagnostic.range, source) {
@@ -57,6 +81,7 @@ pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Str
         " ".repeat(start_col),
         "^".repeat(width)
     );
+    help_line(&mut out, &gutter);
     out
 }
 
@@ -93,6 +118,35 @@ mod tests {
               |
             2 |   y = 2;
               |   ^^^^^
+        "#]]
+        .assert_eq(&rendered);
+    }
+
+    #[test]
+    fn renders_code_and_help() {
+        let diagnostic = Diagnostic {
+            severity: Severity::Error,
+            file: PathBuf::from("/nowhere/m.nix"),
+            line: 10,
+            column: 3,
+            range: Some((11, 14)),
+            message: "the option `a.b` does not exist".into(),
+        };
+        let text = format!("{}  a.b = 1;\n", "\n".repeat(9));
+        let rendered = render_coded(
+            &diagnostic,
+            Some("unknown-option"),
+            Some("did you mean `a.c`?"),
+            Some(&text),
+            false,
+        );
+        expect_test::expect![[r#"
+            error[unknown-option]: the option `a.b` does not exist
+              --> /nowhere/m.nix:10:3
+               |
+            10 |   a.b = 1;
+               |   ^^^
+               = help: did you mean `a.c`?
         "#]]
         .assert_eq(&rendered);
     }

@@ -1,0 +1,148 @@
+//! `micros check` on 1,000 generated configuration files: the analysis
+//! alone on one thread and on every core, and the real binary end to end
+//! (start, option extraction, walking the directory, reading, analysis,
+//! output). Target: under 1 s end to end on two cores.
+//!
+//! `cargo bench -p micros-lsp --bench check`. Options come from
+//! MICROS_SRC / MICROS_NIXPKGS when set, else from the fixture tree.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use micros_lsp::cli::check::engine;
+use micros_lsp::options::OptionIndex;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const FILES: usize = 1_000;
+const ROUNDS: usize = 5;
+
+/// The sources as `micros check` finds them (MICROS_SRC / MICROS_NIXPKGS),
+/// else the fixture tree.
+fn sources() -> (PathBuf, PathBuf, &'static str) {
+    use micros_options::sources::{SourceFlags, locate_micros, locate_nixpkgs};
+    let from_env = std::env::var_os("MICROS_SRC").is_some_and(|v| !v.is_empty());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    let flags = if from_env {
+        SourceFlags::default()
+    } else {
+        SourceFlags {
+            micros: Some(fixtures.join("micros")),
+            nixpkgs: Some(fixtures.join("nixpkgs")),
+        }
+    };
+    let micros = locate_micros(&flags, &fixtures).expect("micros sources");
+    let nixpkgs = locate_nixpkgs(&flags, &fixtures).expect("nixpkgs sources");
+    let label = if from_env {
+        "upstream micros"
+    } else {
+        "fixture micros (no MICROS_SRC)"
+    };
+    (micros.dir, nixpkgs.dir, label)
+}
+
+/// A host's configuration, about 45 lines; every tenth has one unknown
+/// option and one value of the wrong type.
+fn configuration(i: usize) -> String {
+    let mut text = format!(
+        "{{ config, lib, pkgs, ... }}:\nlet\n  admin = \"admin{i}\";\nin\n{{\n  services.getty.enable = true;\n  users.${{admin}} = {{\n    uid = {};\n    password = \"!\";\n  }};\n",
+        1000 + i % 50_000
+    );
+    for s in 0..4usize {
+        text.push_str(&format!(
+            "  micros.services.svc{s} = {{\n    type = \"oneshot\";\n    dependencies = [ \"svc{}\" ];\n    startScript = ''\n      echo host {i} service {s}\n      exec ${{pkgs.hello}}/bin/hello\n    '';\n  }};\n",
+            s.saturating_sub(1)
+        ));
+    }
+    if i.is_multiple_of(10) {
+        text.push_str("  services.gety.enable = true;\n  users.bench.uid = \"x\";\n");
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let (micros, nixpkgs, label) = sources();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-bench");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut paths = Vec::new();
+    let mut lines = 0;
+    for i in 0..FILES {
+        let path = dir.join(format!("hosts/h{:02}/host{i:04}.nix", i % 50));
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("scratch dir");
+        let text = configuration(i);
+        lines += text.lines().count();
+        std::fs::write(&path, text).expect("write");
+        paths.push(path);
+    }
+    let expected = FILES / 10 * 2;
+
+    let request = micros_options::sources::micros_request(&micros, Some(&nixpkgs)).expect("micros");
+    let set = Arc::new(micros_options::extract(&request).options);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut rows = Vec::new();
+    let mut jobs_tried = vec![1, 2, cores];
+    jobs_tried.sort();
+    jobs_tried.dedup();
+    for &jobs in &jobs_tried {
+        let mut times = Vec::new();
+        for _ in 0..ROUNDS {
+            let index = OptionIndex::new(set.clone(), true);
+            let start = Instant::now();
+            let outcome = engine::analyze(index, &paths, jobs, &|_| false);
+            times.push(start.elapsed());
+            let found: usize = outcome.files.iter().map(|f| f.diagnostics.len()).sum();
+            assert_eq!(outcome.files.len(), FILES);
+            assert_eq!(found, expected, "{:?}", outcome.failures);
+        }
+        rows.push((format!("analysis, {jobs} thread(s)"), median(times)));
+    }
+
+    // The real binary, as CI runs it.
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_micros"))
+            .args(["check", "--format", "json", "--micros"])
+            .arg(&micros)
+            .arg("--nixpkgs")
+            .arg(&nixpkgs)
+            .arg(&dir)
+            .output()
+            .expect("run micros");
+        times.push(start.elapsed());
+        assert_eq!(output.status.code(), Some(1));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(expected));
+    }
+    let end_to_end = median(times);
+
+    println!("options: {label}; {FILES} files, {lines} lines; {cores} core(s)");
+    println!("{:<44} {:>12}", "measure (median of 5)", "time");
+    for (name, time) in &rows {
+        println!("{name:<44} {:>12}", ms(*time));
+    }
+    println!(
+        "{:<44} {:>12}   target < 1 s on 2 cores: {}",
+        "micros check DIR, end to end",
+        ms(end_to_end),
+        if end_to_end < Duration::from_secs(1) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,218 @@
+//! The analysis of many files at once, in parallel: the language server's
+//! database and queries, with one database handle per worker thread.
+//!
+//! salsa lets clones of a database read concurrently (they share the
+//! memos); writes wait until the clones are gone. So the work runs in
+//! phases: read the files (in parallel), create their inputs (serially),
+//! lower every file (in parallel: this also finds the options each module
+//! declares and the files it imports), read the imports and repeat, then
+//! diagnose every file to report (in parallel). The option index is built
+//! once from the lowered modules.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use salsa::Setter;
+
+use super::files::{is_flake, module_file, read_source};
+use crate::db::{self, Db, File, RootDatabase};
+use crate::ide::Diagnostic;
+use crate::options::OptionIndex;
+
+/// Deeply nested Nix recurses deeply in lowering and resolution.
+const WORKER_STACK: usize = 64 * 1024 * 1024;
+/// Imports followed beyond the files given, at most.
+const MAX_IMPORTED: usize = 10_000;
+
+/// One checked file.
+#[derive(Debug)]
+pub struct Checked {
+    pub path: PathBuf,
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What the analysis found, and the files it could not check.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// In the order of the targets, then the reported imports by path.
+    pub files: Vec<Checked>,
+    /// Messages naming a file that could not be read or analysed.
+    pub failures: Vec<String>,
+    /// Files read only for the options they declare.
+    pub imported: usize,
+}
+
+/// Analyse `targets` against `index` with `jobs` threads. Files the targets
+/// import are read too (the options they declare count); they are reported
+/// as well when `report_import` says so.
+pub fn analyze(
+    index: OptionIndex,
+    targets: &[PathBuf],
+    jobs: usize,
+    report_import: &(dyn Fn(&Path) -> bool + Sync),
+) -> Outcome {
+    let jobs = jobs.max(1);
+    let mut outcome = Outcome::default();
+    let mut db = RootDatabase::default();
+    let workspace = db.workspace();
+    workspace.set_options(&mut db).to(Arc::new(index));
+
+    let texts = parallel(vec![(); jobs], targets, |(), path| read_source(path));
+    let mut known: HashMap<PathBuf, File> = HashMap::new();
+    let mut reported: Vec<File> = Vec::new();
+    for (path, text) in targets.iter().zip(texts) {
+        match text {
+            Ok(Ok(text)) => {
+                let file = File::new(&db, path.clone(), text);
+                known.insert(path.clone(), file);
+                reported.push(file);
+            }
+            Ok(Err(message)) | Err(message) => outcome.failures.push(message),
+        }
+    }
+
+    let mut frontier: Vec<File> = reported.clone();
+    while !frontier.is_empty() {
+        let handles = (0..jobs).map(|_| db.clone()).collect();
+        let imports = parallel(handles, &frontier, |db, file| lower(db, *file));
+        let mut next: Vec<PathBuf> = Vec::new();
+        for (file, found) in frontier.iter().zip(imports) {
+            match found {
+                Ok(paths) => next.extend(paths),
+                Err(panic) => outcome.failures.push(internal(&db, *file, &panic)),
+            }
+        }
+        next.sort();
+        next.dedup();
+        frontier.clear();
+        for path in next {
+            if known.contains_key(&path) || known.len() >= targets.len() + MAX_IMPORTED {
+                continue;
+            }
+            // An import that cannot be read is left to Nix to report, as
+            // the language server does.
+            let Ok(text) = read_source(&path) else {
+                continue;
+            };
+            let file = File::new(&db, path.clone(), text);
+            known.insert(path.clone(), file);
+            frontier.push(file);
+            if report_import(&path) {
+                reported.push(file);
+            } else {
+                outcome.imported += 1;
+            }
+        }
+    }
+
+    // A flake is not a module: the options it might "declare" do not count.
+    let mut files: Vec<File> = known
+        .iter()
+        .filter(|(path, _)| !is_flake(path))
+        .map(|(_, file)| *file)
+        .collect();
+    files.sort_by(|a, b| a.path(&db).cmp(b.path(&db)));
+    workspace.set_files(&mut db).to(files);
+
+    let handles = (0..jobs).map(|_| db.clone()).collect();
+    let diagnostics = parallel(handles, &reported, |db, file| {
+        crate::ide::diagnostics::diagnostics(db, *file)
+    });
+    for (file, result) in reported.iter().zip(diagnostics) {
+        match result {
+            Ok(diagnostics) => outcome.files.push(Checked {
+                path: file.path(&db).clone(),
+                text: file.text(&db).clone(),
+                diagnostics,
+            }),
+            Err(panic) => outcome.failures.push(internal(&db, *file, &panic)),
+        }
+    }
+    outcome
+}
+
+/// Lower a file (which also finds the options it declares) and return the
+/// files it imports.
+fn lower(db: &RootDatabase, file: File) -> Vec<PathBuf> {
+    if is_flake(file.path(db)) {
+        return Vec::new();
+    }
+    let module = db::module(db, file);
+    if module.declares_options {
+        db::declared_options(db, file);
+    }
+    let base = file.path(db).parent().unwrap_or(Path::new("/"));
+    module
+        .imports
+        .iter()
+        .filter_map(|(relative, _)| module_file(&base.join(relative)))
+        .collect()
+}
+
+fn internal(db: &RootDatabase, file: File, panic: &str) -> String {
+    format!(
+        "{}: internal error in the analysis ({panic}); please report it",
+        file.path(db).display()
+    )
+}
+
+/// `f` over `items` on one thread per state, each taking the next item
+/// as it finishes one. A panic is caught and returned as its message.
+fn parallel<S: Send, T: Sync, R: Send>(
+    states: Vec<S>,
+    items: &[T],
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<Result<R, String>> {
+    let next = AtomicUsize::new(0);
+    let work = |mut state: S| {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut state, item)))
+                    .map_err(|payload| panic_message(payload.as_ref()));
+            done.push((i, result));
+        }
+        done
+    };
+    let mut results: Vec<Option<Result<R, String>>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let mut threads = Vec::new();
+        for state in states.into_iter().take(items.len().max(1)) {
+            let work = &work;
+            let spawned = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, move || work(state));
+            // A thread that cannot start leaves its share to the others;
+            // with none, every item reports that below.
+            if let Ok(handle) = spawned {
+                threads.push(handle);
+            }
+        }
+        for handle in threads {
+            if let Ok(done) = handle.join() {
+                for (i, result) in done {
+                    results[i] = Some(result);
+                }
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("no thread could be started".into())))
+        .collect()
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic".into()
+    }
+}

@@ -1,0 +1,594 @@
+//! `micros check`, run as the real binary: every format against golden
+//! files (`UPDATE_EXPECT=1` rewrites them), exit statuses, suppression,
+//! micros.toml, file discovery and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use expect_test::expect_file;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .canonicalize()
+        .unwrap()
+}
+
+/// `micros check` in `dir`, independent of the developer's environment.
+fn micros(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_micros"));
+    command
+        .current_dir(dir)
+        .env_remove("MICROS_SRC")
+        .env_remove("MICROS_NIXPKGS")
+        .env("NO_COLOR", "1")
+        .arg("check");
+    command
+}
+
+/// The same, with the fixture micros and nixpkgs trees.
+fn check(dir: &Path) -> Command {
+    let f = fixtures();
+    let mut command = micros(dir);
+    command
+        .arg("--micros")
+        .arg(f.join("micros"))
+        .arg("--nixpkgs")
+        .arg(f.join("nixpkgs"));
+    command
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("run micros")
+}
+
+/// One field of every diagnostic of a `--format json` run.
+fn field(output: &Output, key: &str) -> Vec<Value> {
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d[key].clone())
+        .collect()
+}
+
+fn assert_starts(output: &[u8], prefix: &str) {
+    let output = text(output);
+    assert!(output.starts_with(prefix), "{output}");
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli_check")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const FLAKE: &str = r#"{
+  inputs.micros.url = "github:snugnug/micros";
+  outputs = { micros, ... }: {
+    nixosConfigurations.box = micros.lib.microsSystem {
+      modules = [ ./configuration.nix ];
+    };
+  };
+}
+"#;
+
+/// A flake whose configuration has errors and a warning in two files.
+fn project(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    write(&dir, "flake.nix", FLAKE);
+    write(
+        &dir,
+        "configuration.nix",
+        r#"{ pkgs, lib, ... }:
+let
+  port = 70000;
+  unused = "left over";
+in
+{
+  imports = [
+    ./hardware-configuration.nix
+    ./modules/my-service.nix
+  ];
+
+  services.gety.enable = true;
+  services.myService.enable = true;
+  services.myService.port = port;
+  users.alice.uid = "1001";
+}
+"#,
+    );
+    write(
+        &dir,
+        "hardware-configuration.nix",
+        &std::fs::read_to_string(fixtures().join("user/hardware-configuration.nix")).unwrap(),
+    );
+    write(
+        &dir,
+        "modules/my-service.nix",
+        &std::fs::read_to_string(fixtures().join("user/modules/my-service.nix")).unwrap(),
+    );
+    dir
+}
+
+/// SARIF names the working directory; golden files cannot.
+fn stable(output: &str, dir: &Path) -> String {
+    output
+        .replace(&dir.display().to_string(), "$PROJECT")
+        .replace(env!("CARGO_PKG_VERSION"), "$VERSION")
+}
+
+#[test]
+fn human_format() {
+    let dir = project("human");
+    let output = run(&mut check(&dir));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), "");
+    expect_file!["check/human.txt"].assert_eq(&text(&output.stdout));
+}
+
+#[test]
+fn json_format() {
+    let dir = project("json");
+    let output = run(check(&dir).args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    expect_file!["check/json.json"].assert_eq(&text(&output.stdout));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    for d in json["diagnostics"].as_array().unwrap() {
+        for field in [
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "severity",
+            "code",
+            "message",
+        ] {
+            assert!(d.get(field).is_some(), "{d} has no {field}");
+        }
+    }
+    // The summary goes to stderr, so stdout stays JSON.
+    assert_eq!(
+        text(&output.stderr),
+        "error: 3 errors, 1 warning in 1 of 4 files\n"
+    );
+}
+
+#[test]
+fn sarif_format() {
+    let dir = project("sarif");
+    let output = run(check(&dir).args(["--format", "sarif"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let sarif = text(&output.stdout);
+    expect_file!["check/sarif.json"].assert_eq(&stable(&sarif, &dir));
+}
+
+/// Validates the SARIF output against the official SARIF 2.1.0 schema,
+/// which CI fetches from a registry (.ci/steps/40-check.sh) and names in
+/// SARIF_SCHEMA.
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let Some(schema_path) = std::env::var_os("SARIF_SCHEMA").filter(|v| !v.is_empty()) else {
+        eprintln!(
+            "skipped: set SARIF_SCHEMA to the SARIF 2.1.0 JSON schema (see .ci/steps/40-check.sh)"
+        );
+        return;
+    };
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    assert!(
+        schema["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("SARIF") && t.contains("2.1.0")),
+        "{:?} is not the SARIF 2.1.0 schema",
+        schema_path
+    );
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("sarif-2.1.0.json", schema)
+        .expect("a schema URL");
+    let sarif_schema = compiler
+        .compile("sarif-2.1.0.json", &mut schemas)
+        .unwrap_or_else(|e| panic!("the SARIF schema compiles: {e:#}"));
+    let validate = |document: &Value| {
+        schemas
+            .validate(document, sarif_schema)
+            .map_err(|e| format!("{e:#}"))
+    };
+
+    let dir = project("sarif-schema");
+    write(&dir, "broken.nix", "{ x = ; }\n");
+    // With findings of every kind: located, and about the run (no sources).
+    let mut with_sources = check(&dir);
+    with_sources.args(["--format", "sarif"]);
+    let mut without_sources = micros(&dir);
+    without_sources.args(["--format", "sarif", "broken.nix"]);
+    for mut command in [with_sources, without_sources] {
+        let output = run(&mut command);
+        let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+        if let Err(errors) = validate(&sarif) {
+            panic!("not valid SARIF 2.1.0:\n{errors}");
+        }
+    }
+    // And a document that is not SARIF fails, so the check can fail.
+    let bad = serde_json::json!({ "version": "2.1.0", "runs": [{ "results": [] }] });
+    assert!(validate(&bad).is_err());
+}
+
+#[test]
+fn github_format() {
+    let dir = project("github");
+    let output = run(check(&dir).args(["--format", "github"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    expect_file!["check/github.txt"].assert_eq(&text(&output.stdout));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let dir = project("colour");
+    let plain = run(&mut check(&dir));
+    assert!(!text(&plain.stdout).contains('\x1b'));
+    let coloured = run(check(&dir).args(["--color", "always"]));
+    let coloured = text(&coloured.stdout);
+    assert!(
+        coloured.contains("\x1b[1;31merror[unknown-option]"),
+        "{coloured}"
+    );
+    let no_color = run(check(&dir)
+        .env_remove("NO_COLOR")
+        .args(["--color", "never"]));
+    assert!(!text(&no_color.stdout).contains('\x1b'));
+}
+
+#[test]
+fn exit_statuses() {
+    let dir = scratch("exit");
+    write(&dir, "clean.nix", "{ services.getty.enable = true; }\n");
+    write(
+        &dir,
+        "warning.nix",
+        "let unused = 1; in { services.getty.enable = true; }\n",
+    );
+    write(&dir, "error.nix", "{ services.getty.enable = 1; }\n");
+
+    let clean = run(check(&dir).arg("clean.nix"));
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
+    assert_eq!(text(&clean.stdout), "ok: 1 file checked\n");
+
+    let warning = run(check(&dir).arg("warning.nix"));
+    assert_eq!(warning.status.code(), Some(0), "{}", text(&warning.stdout));
+    assert!(text(&warning.stdout).ends_with("warning: 1 warning in 1 of 1 file\n"));
+
+    let denied = run(check(&dir).args(["--deny", "warnings", "warning.nix"]));
+    assert_eq!(denied.status.code(), Some(1));
+    assert_starts(
+        &denied.stdout,
+        "error[unused-binding]: `unused` is never used",
+    );
+    let by_code = run(check(&dir).args(["--deny", "unused-binding", "warning.nix"]));
+    assert_eq!(by_code.status.code(), Some(1));
+
+    let error = run(check(&dir).arg("error.nix"));
+    assert_eq!(error.status.code(), Some(1));
+    assert!(text(&error.stdout).contains("error[type-mismatch]"));
+    let allowed = run(check(&dir).args(["--allow", "type-mismatch", "error.nix"]));
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stdout));
+
+    let all = run(check(&dir).arg("."));
+    assert_eq!(all.status.code(), Some(1));
+    assert!(text(&all.stdout).ends_with("error: 1 error, 1 warning in 2 of 3 files\n"));
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_clear_message() {
+    let dir = scratch("usage");
+    write(&dir, "ok.nix", "{ }\n");
+    write(&dir, "README.md", "# not Nix\n");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["missing.nix"],
+            "error: missing.nix: no such file or directory\n",
+        ),
+        (
+            &["README.md"],
+            "error: README.md: not a Nix file (expected a `.nix` file or a directory)\n",
+        ),
+        (
+            &["--deny", "unknown-opton", "ok.nix"],
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, warnings)\n",
+        ),
+        (
+            &[
+                "--allow",
+                "unused-binding",
+                "--deny",
+                "unused-binding",
+                "ok.nix",
+            ],
+            "error: `unused-binding` is both allowed and denied on the command line\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = run(check(&dir).args(*args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&output.stderr), *expected, "{args:?}");
+        assert_eq!(text(&output.stdout), "", "{args:?}");
+    }
+
+    // An explicit source that is not there is a usage error too.
+    let output = run(micros(&dir).args(["--micros", "/nonexistent/micros", "ok.nix"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_starts(&output.stderr, "error: --micros /nonexistent/micros: ");
+    let output = run(check(&dir).args(["--options", "nope.json", "ok.nix"]));
+    assert_eq!(output.status.code(), Some(2));
+    let nope = dir.join("nope.json");
+    let expected = format!("error: {}: cannot read the options: ", nope.display());
+    assert_starts(&output.stderr, &expected);
+
+    // Clap's own usage errors exit 2 as well.
+    let output = run(check(&dir).args(["--format", "xml"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn binary_and_non_utf8_files_exit_2_and_the_rest_is_still_checked() {
+    let dir = scratch("binary");
+    std::fs::write(dir.join("image.nix"), b"\x7fELF\x02\x01\x01\x00\x00").unwrap();
+    std::fs::write(dir.join("latin1.nix"), b"{\n  x = \"caf\xe9\";\n}\n").unwrap();
+    write(&dir, "error.nix", "{ services.getty.enable = 1; }\n");
+    let output = run(check(&dir).arg("."));
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: {0}/image.nix:1: a NUL byte: this is a binary file, not Nix source\n\
+             error: {0}/latin1.nix:2: invalid UTF-8 (byte 0xe9); Nix source must be UTF-8 text\n",
+            dir.display()
+        )
+    );
+    assert!(text(&output.stdout).contains("error[type-mismatch]"));
+}
+
+#[test]
+fn broken_nix_is_a_syntax_error() {
+    let dir = scratch("syntax");
+    std::fs::copy(
+        fixtures().join("broken/syntax-error.nix"),
+        dir.join("syntax-error.nix"),
+    )
+    .unwrap();
+    let output = run(check(&dir).args(["--format", "json", "syntax-error.nix"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(field(&output, "code").contains(&Value::from("syntax-error")));
+    assert_eq!(field(&output, "file")[0], "syntax-error.nix");
+    assert_eq!(field(&output, "line")[0], 11);
+}
+
+#[test]
+fn inline_suppression_on_the_line_before() {
+    let dir = scratch("suppress");
+    write(
+        &dir,
+        "configuration.nix",
+        r#"{
+  # micros-check: allow(unknown-option)
+  services.gety.enable = true;
+  # micros-check: allow(type-mismatch, unknown-option)
+  services.getty.enable = 1;
+  # micros-check: allow(type-mismatch)
+  services.sshd.enabled = true;
+
+  users.bob.uid = "x";
+}
+"#,
+    );
+    let output = run(check(&dir).args(["--format", "json", "configuration.nix"]));
+    // The comment names other codes than line 7's and 9 has none.
+    assert_eq!(field(&output, "line"), [7, 9]);
+    assert_eq!(field(&output, "code"), ["unknown-option", "type-mismatch"]);
+}
+
+#[test]
+fn settings_file() {
+    let dir = project("settings");
+    let f = fixtures();
+    write(
+        &dir,
+        "micros.toml",
+        &format!(
+            r#"# Sources are relative to this file (absolute here).
+[sources]
+micros = "{}"
+nixpkgs = "{}"
+
+[check]
+allow = ["unknown-option"]
+deny = ["unused-binding"]
+ignore = ["legacy/"]
+"#,
+            f.join("micros").display(),
+            f.join("nixpkgs").display()
+        ),
+    );
+    write(&dir, "legacy/old.nix", "{ x = ; }\n");
+    // No --micros: the settings name the sources.
+    let output = run(micros(&dir).args(["--format", "json", "."]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(field(&output, "file"), ["configuration.nix"; 3]);
+    assert_eq!(
+        field(&output, "code"),
+        ["type-mismatch", "unused-binding", "type-mismatch"]
+    );
+    assert_eq!(field(&output, "severity"), ["error"; 3]);
+    // The command line beats the file.
+    let output = run(micros(&dir).args([
+        "--allow",
+        "warnings",
+        "--deny",
+        "unknown-option",
+        "--format",
+        "json",
+        ".",
+    ]));
+    assert_eq!(
+        field(&output, "code"),
+        ["type-mismatch", "unknown-option", "type-mismatch"]
+    );
+
+    // A mistake in the file is a usage error naming the file and line.
+    write(
+        &dir,
+        "micros.toml",
+        "[check]\nallow = [\"unknown-option\"]\nalow = []\n",
+    );
+    let output = run(&mut check(&dir));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: {}/micros.toml: ", dir.display()))
+            && stderr.contains("line 3")
+            && stderr.contains("alow"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn directories_honour_gitignore_and_skip_hidden_directories() {
+    let dir = scratch("gitignore");
+    write(&dir, ".gitignore", "generated/\n");
+    write(&dir, "generated/bad.nix", "{ x = ; }\n");
+    write(&dir, ".direnv/bad.nix", "{ x = ; }\n");
+    write(&dir, "notes.txt", "not nix\n");
+    write(&dir, "hosts/web.nix", "{ services.getty.enable = true; }\n");
+    let output = run(check(&dir).arg("."));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert_eq!(text(&output.stdout), "ok: 1 file checked\n");
+}
+
+#[test]
+fn without_paths_the_flake_modules_and_their_imports() {
+    let dir = project("flake");
+    write(&dir, "unreferenced.nix", "{ x = ; }\n");
+    let output = run(check(&dir).args(["--format", "json"]));
+    let mut files = field(&output, "file");
+    files.dedup();
+    assert_eq!(files, ["configuration.nix"]);
+    assert_eq!(
+        text(&output.stderr),
+        "error: 3 errors, 1 warning in 1 of 4 files\n",
+        "flake.nix, configuration.nix and its two imports"
+    );
+
+    // From a subdirectory, the same flake.
+    let output = run(check(&dir.join("modules")).args(["--format", "json"]));
+    assert_eq!(
+        text(&output.stderr),
+        "error: 3 errors, 1 warning in 1 of 4 files\n"
+    );
+
+    // Outside any flake, a path is needed.
+    let lonely = scratch("no-flake");
+    let output = run(&mut check(&lonely));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).starts_with("error: no PATH given, and no flake.nix in "),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_flake_is_checked_for_syntax_and_names_only() {
+    let dir = scratch("flake-only");
+    write(
+        &dir,
+        "flake.nix",
+        "{\n  description = \"not an option\";\n  outputs = { ... }: { x = y; };\n}\n",
+    );
+    let output = run(check(&dir).args(["--format", "json", "flake.nix"]));
+    assert_eq!(field(&output, "code"), ["undefined-variable"]);
+}
+
+#[test]
+fn missing_sources_are_a_warning_unless_denied() {
+    let dir = scratch("no-sources");
+    write(
+        &dir,
+        "configuration.nix",
+        "{ services.gety.enable = true; }\n",
+    );
+    let output = run(micros(&dir).arg("configuration.nix"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("warning[missing-sources]: ")
+            && stdout.contains("only syntax and names"),
+        "{stdout}"
+    );
+    let json = run(micros(&dir).args(["--format", "json", "configuration.nix"]));
+    assert_eq!(field(&json, "file"), [Value::Null]);
+    assert_eq!(field(&json, "code"), ["missing-sources"]);
+    let denied = run(micros(&dir).args(["--deny", "missing-sources", "configuration.nix"]));
+    assert_eq!(denied.status.code(), Some(1));
+}
+
+#[test]
+fn options_json_instead_of_sources() {
+    let dir = scratch("options-json");
+    let f = fixtures();
+    let options = run(Command::new(env!("CARGO_BIN_EXE_micros"))
+        .arg("options")
+        .arg("--micros")
+        .arg(f.join("micros"))
+        .arg("--nixpkgs")
+        .arg(f.join("nixpkgs")));
+    std::fs::write(dir.join("options.json"), &options.stdout).unwrap();
+    write(
+        &dir,
+        "configuration.nix",
+        "{ services.gety.enable = true; }\n",
+    );
+    let output = run(micros(&dir).args(["--options", "options.json", "configuration.nix"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("error[unknown-option]"));
+}
+
+#[test]
+fn many_files_in_parallel_match_one_thread() {
+    let dir = scratch("parallel");
+    for i in 0..40 {
+        write(
+            &dir,
+            &format!("host{i:02}.nix"),
+            &format!(
+                "{{\n  services.getty.enable = {};\n  users.u{i}.uid = {};\n}}\n",
+                if i % 3 == 0 { "1" } else { "true" },
+                if i % 5 == 0 { "\"x\"" } else { "1" }
+            ),
+        );
+    }
+    let one = run(check(&dir).args(["-j", "1", "--format", "json", "."]));
+    let four = run(check(&dir).args(["-j", "4", "--format", "json", "."]));
+    assert_eq!(one.status.code(), Some(1));
+    assert_eq!(text(&one.stdout), text(&four.stdout));
+    assert_eq!(field(&one, "code").len(), 14 + 8);
+}
