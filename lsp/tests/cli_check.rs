@@ -243,7 +243,7 @@ fn github_format() {
 }
 
 #[test]
-fn colour_only_when_asked_or_on_a_terminal() {
+fn colour_flag_overrides_the_environment() {
     let dir = project("colour");
     let plain = run(&mut check(&dir));
     assert!(!text(&plain.stdout).contains('\x1b'));
@@ -257,6 +257,46 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .env_remove("NO_COLOR")
         .args(["--color", "never"]));
     assert!(!text(&no_color.stdout).contains('\x1b'));
+}
+
+/// On a real terminal (util-linux `script` gives one), colour is on unless
+/// NO_COLOR is set.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` (util-linux) to run micros on a terminal");
+        return;
+    }
+    let dir = project("terminal");
+    let f = fixtures();
+    let line = format!(
+        "{} check --micros {} --nixpkgs {}",
+        env!("CARGO_BIN_EXE_micros"),
+        f.join("micros").display(),
+        f.join("nixpkgs").display()
+    );
+    let on_terminal = |no_color: bool| {
+        let mut command = Command::new("script");
+        command
+            .current_dir(&dir)
+            .env_remove("MICROS_SRC")
+            .env_remove("MICROS_NIXPKGS")
+            .args(["-qec", &line, "/dev/null"]);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        text(&run(&mut command).stdout)
+    };
+    let coloured = on_terminal(false);
+    assert!(
+        coloured.contains("\x1b[1;31merror[unknown-option]"),
+        "{coloured}"
+    );
+    let plain = on_terminal(true);
+    assert!(plain.contains("error[unknown-option]"), "{plain}");
+    assert!(!plain.contains('\x1b'), "{plain}");
 }
 
 #[test]
