@@ -361,7 +361,9 @@ impl Lowerer {
                 let is_set = matches!(value_expr, Some(ast::Expr::AttrSet(_)));
                 let value = match value_expr {
                     Some(v) => self.lower_expr(&v),
-                    None => self.alloc(Node::Unknown, entry_range),
+                    // A line being typed (`services.` before `}`): the
+                    // syntax error says it all; it defines nothing yet.
+                    None => return,
                 };
                 self.push_entry(node, key, value, id, is_set);
             } else {

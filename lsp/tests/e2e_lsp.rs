@@ -38,7 +38,8 @@ fn uri(path: &Path) -> String {
 }
 
 impl Client {
-    fn start(root: &Path, options: Value) -> Client {
+    /// The server process with a reader thread, before `initialize`.
+    fn spawn() -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_micros-lsp"))
             .env_remove("MICROS_SRC")
             .env_remove("MICROS_NIXPKGS")
@@ -79,13 +80,17 @@ impl Client {
                 }
             }
         });
-        let mut client = Client {
+        Client {
             child,
             stdin,
             messages,
             next_id: 0,
             backlog: Vec::new(),
-        };
+        }
+    }
+
+    fn start(root: &Path, options: Value) -> Client {
+        let mut client = Client::spawn();
         let result = client.request(
             "initialize",
             json!({ "processId": null, "rootUri": uri(root), "capabilities": { "window": { "workDoneProgress": true } },
@@ -121,6 +126,7 @@ impl Client {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
 
+    #[track_caller]
     fn request_raw(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
@@ -128,6 +134,7 @@ impl Client {
         self.wait_for(|m| m["id"] == id && m.get("method").is_none())
     }
 
+    #[track_caller]
     fn request(&mut self, method: &str, params: Value) -> Value {
         let response = self.request_raw(method, params);
         assert!(response.get("error").is_none(), "{method}: {response}");
@@ -135,6 +142,7 @@ impl Client {
     }
 
     /// Wait for a message; answer the server's own requests on the way.
+    #[track_caller]
     fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.backlog.iter().position(&matches) {
             return self.backlog.remove(i);
@@ -162,6 +170,7 @@ impl Client {
         }
     }
 
+    #[track_caller]
     fn diagnostics_for(&mut self, path: &Path, version: i64) -> Vec<Value> {
         let uri = uri(path);
         let message = self.wait_for(|m| {
@@ -182,6 +191,10 @@ impl Client {
     fn shutdown(mut self) {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
+        self.wait_for_exit();
+    }
+
+    fn wait_for_exit(&mut self) {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -432,5 +445,51 @@ fn missing_sources_are_said_once_and_do_not_flood() {
     );
     let diagnostics = client.diagnostics_for(&config, 1);
     assert_eq!(codes(&diagnostics), ["undefined-variable"]);
+    client.shutdown();
+}
+
+/// A client that never answers the server's requests (here the progress
+/// request) and stops reading after `shutdown` still ends the session.
+#[test]
+fn exit_does_not_wait_for_unanswered_requests() {
+    let root = scratch("e2e-exit");
+    let mut client = Client::spawn();
+    let id = json!(1);
+    client.send(json!({ "jsonrpc": "2.0", "id": id, "method": "initialize",
+        "params": { "processId": null, "rootUri": uri(&root),
+                    "capabilities": { "window": { "workDoneProgress": true } },
+                    "initializationOptions": fixture_options() } }));
+    let first = client
+        .messages
+        .recv_timeout(TIMEOUT)
+        .expect("initialize answered");
+    assert_eq!(first["id"], 1, "{first}");
+    client.notify("initialized", json!({}));
+    client.send(json!({ "jsonrpc": "2.0", "id": 2, "method": "shutdown" }));
+    let answered = (0..10).any(|_| {
+        client
+            .messages
+            .recv_timeout(TIMEOUT)
+            .is_ok_and(|m| m["id"] == 2 && m.get("method").is_none())
+    });
+    assert!(answered, "shutdown was not answered");
+    client.notify("exit", Value::Null);
+    client.wait_for_exit();
+}
+
+/// A source path from the editor's settings is named as the setting.
+#[test]
+fn a_bad_source_setting_is_named_as_the_setting() {
+    let root = scratch("e2e-bad-source");
+    let mut client = Client::start(
+        &root,
+        json!({ "micros": { "source": "/nonexistent/micros" } }),
+    );
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    let text = message["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("`micros.source` is /nonexistent/micros: no such directory"),
+        "{text}"
+    );
     client.shutdown();
 }

@@ -52,26 +52,84 @@ pub struct SourceFlags {
     pub nixpkgs: Option<PathBuf>,
 }
 
+/// How the explicit source settings are spelled where the user gave them,
+/// so messages name what the user can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingNames {
+    /// `--micros DIR`, `--nixpkgs DIR`.
+    CommandLine,
+    /// `micros.source`, `micros.nixpkgs` in an editor's settings.
+    Editor,
+}
+
+impl SettingNames {
+    fn name(self, input: &str) -> &'static str {
+        match (self, input) {
+            (SettingNames::CommandLine, "micros") => "--micros",
+            (SettingNames::CommandLine, _) => "--nixpkgs",
+            (SettingNames::Editor, "micros") => "`micros.source`",
+            (SettingNames::Editor, _) => "`micros.nixpkgs`",
+        }
+    }
+
+    fn how(self, input: &str, env: &str) -> String {
+        let checkout = if input == "micros" {
+            "snugnug/micros"
+        } else {
+            "nixpkgs"
+        };
+        let name = self.name(input);
+        match self {
+            SettingNames::CommandLine => {
+                format!("pass {name} DIR or set {env}=DIR to a checkout of {checkout}")
+            }
+            SettingNames::Editor => format!(
+                "set {name} in the editor's settings (or {env} in the server's environment) to a checkout of {checkout}"
+            ),
+        }
+    }
+}
+
 /// Find the micros tree.
 pub fn locate_micros(flags: &SourceFlags, start: &Path) -> Result<Located, SourceError> {
+    locate_micros_as(flags, start, SettingNames::CommandLine)
+}
+
+/// Find the micros tree; messages name the settings as `names` spells them.
+pub fn locate_micros_as(
+    flags: &SourceFlags,
+    start: &Path,
+    names: SettingNames,
+) -> Result<Located, SourceError> {
     locate(
         flags.micros.as_deref(),
         MICROS_ENV,
         "micros",
         start,
         check_micros_tree,
+        names,
     )
 }
 
 /// Find the nixpkgs tree (only its `lib/` and the few NixOS modules micros
 /// imports are read).
 pub fn locate_nixpkgs(flags: &SourceFlags, start: &Path) -> Result<Located, SourceError> {
+    locate_nixpkgs_as(flags, start, SettingNames::CommandLine)
+}
+
+/// Find the nixpkgs tree; messages name the settings as `names` spells them.
+pub fn locate_nixpkgs_as(
+    flags: &SourceFlags,
+    start: &Path,
+    names: SettingNames,
+) -> Result<Located, SourceError> {
     locate(
         flags.nixpkgs.as_deref(),
         NIXPKGS_ENV,
         "nixpkgs",
         start,
         check_nixpkgs_tree,
+        names,
     )
 }
 
@@ -81,16 +139,16 @@ fn locate(
     input: &'static str,
     start: &Path,
     check: fn(&Path) -> Result<(), String>,
+    names: SettingNames,
 ) -> Result<Located, SourceError> {
-    let flag_name = if input == "micros" {
-        "--micros"
-    } else {
-        "--nixpkgs"
-    };
+    let flag_name = names.name(input);
     if let Some(dir) = flag {
         check(dir).map_err(|m| SourceError {
             what: input,
-            message: format!("{flag_name} {}: {m}", dir.display()),
+            message: match names {
+                SettingNames::CommandLine => format!("{flag_name} {}: {m}", dir.display()),
+                SettingNames::Editor => format!("{flag_name} is {}: {m}", dir.display()),
+            },
         })?;
         return Ok(Located {
             dir: dir.to_path_buf(),
@@ -108,14 +166,7 @@ fn locate(
             provenance: Provenance::Env(env),
         });
     }
-    let how = format!(
-        "pass {flag_name} DIR or set {env}=DIR to a checkout of {}",
-        if input == "micros" {
-            "snugnug/micros"
-        } else {
-            "nixpkgs"
-        }
-    );
+    let how = names.how(input, env);
     let Some(lock) = find_flake_lock(start) else {
         return Err(SourceError {
             what: input,

@@ -1212,7 +1212,7 @@ fn broken_modules_are_reported_and_the_rest_is_extracted() {
 
     // The missing `;` after `type = lib.types.int` (line 10): the parser
     // stops at the `=` of the next line, as Nix does.
-    let syntax = diagnostic("syntax-error.nix", "expected semicolon");
+    let syntax = diagnostic("syntax-error.nix", "expected `;`");
     assert_eq!(syntax.severity, Severity::Error);
     assert_eq!((syntax.line, syntax.column), (11, 15));
     assert_eq!(
@@ -1285,11 +1285,7 @@ fn each_broken_file_alone_is_reported() {
     // yields its diagnostic and its sound options.
     let dir = fixtures().join("broken");
     for (file, needle, option) in [
-        (
-            "syntax-error.nix",
-            "expected semicolon",
-            "broken.syntax.before",
-        ),
+        ("syntax-error.nix", "expected `;`", "broken.syntax.before"),
         (
             "missing-import.nix",
             "no such file",

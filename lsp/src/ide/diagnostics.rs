@@ -50,11 +50,11 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let mut seen_syntax: Vec<TextRange> = Vec::new();
     for (range, message) in &db::parse(db, file).errors {
         let range = TextRange::new(range.start().min(text_len), range.end().min(text_len));
-        // The parser repeats itself at the end of a broken file: one error
-        // per place is enough.
+        // The parser repeats itself after an error, at the same place and at
+        // the end of the file: the first error is the one to fix.
         if seen_syntax
             .iter()
-            .any(|r| r.start() == range.start() || r.end() == text_len && range.start() == text_len)
+            .any(|r| r.start() == range.start() || range.start() == text_len)
         {
             continue;
         }
@@ -138,16 +138,16 @@ fn rename_fix(from: &[String], to: &[String], segment: usize, range: TextRange) 
 }
 
 #[cfg(test)]
-mod tests {
-    use expect_test::{Expect, expect};
+mod tests_support {
+    use expect_test::Expect;
 
-    use crate::ide::fixture::{fixture, fixture_with, show_range};
+    use crate::ide::fixture::{fixture_with, show_range};
 
-    fn check(text: &str, expected: Expect) {
+    pub(super) fn check(text: &str, expected: Expect) {
         check_with(text, true, expected)
     }
 
-    fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
+    pub(super) fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
         let f = fixture_with(text, has_nixpkgs);
         let analysis = f.host.snapshot();
         let file = f.file();
@@ -168,6 +168,14 @@ mod tests {
         }
         expected.assert_eq(&out);
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::tests_support::{check, check_with};
+    use crate::ide::fixture::fixture;
 
     #[test]
     fn getting_started_configuration_is_clean() {
@@ -309,7 +317,7 @@ in {
                 6:10-6:22 Error read-only-option: `system.stateVersion` is read-only: it is set by the module that declares it
                 8:18-8:24 Error duplicate-definition: this attribute is already defined in this set [help: Nix rejects a set that defines the same attribute twice; merge the two definitions]
                 9:27-9:41 Error undefined-variable: undefined variable `undefinedThing`
-                10:33-11:2 Error syntax-error: expected semicolon, found r brace
+                10:33-11:2 Error syntax-error: expected `;`, found `}`
             "#]],
         );
     }
@@ -327,6 +335,36 @@ in {
             false,
             expect![[r#"
                 6:18-6:24 Error unknown-option: the option `services.getty.enabel` does not exist [help: did you mean `services.getty.enable`?] [fix: enable]
+            "#]],
+        );
+    }
+}
+#[cfg(test)]
+mod typing_tests {
+    use super::tests_support::check;
+    use expect_test::expect;
+
+    /// Half-typed lines are syntax errors, and only that: the parser's
+    /// recovery must not surface as duplicates or unknown options.
+    #[test]
+    fn unfinished_lines_report_only_the_syntax_error() {
+        // Still valid Nix: the next line continues the path.
+        check(
+            "{\n  services.\n  services.getty.enable = true;\n}\n",
+            expect![[r#"
+                3:3-3:11 Error unknown-option: the option `services.services` does not exist
+            "#]],
+        );
+        check(
+            "{\n  services.getty.enable = true;\n  services.\n}\n",
+            expect![[r#"
+                4:1-4:2 Error syntax-error: expected a name, found `}`
+            "#]],
+        );
+        check(
+            "{\n  services.getty.enable = true;\n  services.getty.\n  users.alice.uid = 1;\n}\n",
+            expect![[r#"
+                4:3-4:8 Error unknown-option: the option `services.getty.users` does not exist [help: the closest declared options are `services.getty.enable`, `services.getty.terminal`]
             "#]],
         );
     }

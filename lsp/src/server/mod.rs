@@ -40,8 +40,13 @@ struct State {
     /// Whether the option set is loaded (until then, only syntax and name
     /// diagnostics are meaningful).
     options_loaded: bool,
+    /// Whether the client takes `window/workDoneProgress/create`.
+    progress_supported: bool,
+    /// Bumped by each option load; only the newest one's result is used.
+    options_generation: u64,
 }
 
+#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
@@ -176,22 +181,44 @@ impl Backend {
         }
     }
 
+    /// Load the option set in the background: a notification handler that
+    /// waited for it (or for the client to answer a progress request) would
+    /// hold up every notification after it, `exit` included.
+    fn spawn_load_options(&self) {
+        let backend = self.clone();
+        tokio::spawn(async move { backend.load_options().await });
+    }
+
     /// Extract (or read) the option set the settings point at, with progress.
     async fn load_options(&self) {
-        let (settings, root) = {
-            let state = self.lock();
-            (state.settings.clone(), state.workspace_root.clone())
+        let (settings, root, progress_supported, generation) = {
+            let mut state = self.lock();
+            state.options_generation += 1;
+            (
+                state.settings.clone(),
+                state.workspace_root.clone(),
+                state.progress_supported,
+                state.options_generation,
+            )
         };
-        let token = ProgressToken::String("micros/options".into());
-        let progress = match self.client.create_work_done_progress(token.clone()).await {
-            Ok(()) => Some(
+        let token = ProgressToken::String(format!("micros/options/{generation}"));
+        let created = progress_supported
+            && tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                self.client.create_work_done_progress(token.clone()),
+            )
+            .await
+            .is_ok_and(|answer| answer.is_ok());
+        let progress = if created {
+            Some(
                 self.client
                     .progress(token, "Reading MicrOS options")
                     .with_message("extracting option declarations")
                     .begin()
                     .await,
-            ),
-            Err(_) => None,
+            )
+        } else {
+            None
         };
         let loaded = self
             .blocking(move || settings::load_options(&settings, root.as_deref()))
@@ -199,10 +226,22 @@ impl Backend {
         let message = match loaded {
             Ok(loaded) => {
                 let summary = loaded.summary.clone();
-                {
+                let current = {
                     let mut state = self.lock();
-                    state.host.set_options(loaded.index);
-                    state.options_loaded = true;
+                    let current = state.options_generation == generation;
+                    if current {
+                        state.host.set_options(loaded.index);
+                        state.options_loaded = true;
+                    }
+                    current
+                };
+                if !current {
+                    // Settings changed while this load ran: the newer load
+                    // reports and publishes.
+                    if let Some(progress) = progress {
+                        progress.finish_with_message("superseded").await;
+                    }
+                    return;
                 }
                 for warning in loaded.warnings {
                     self.client
@@ -268,6 +307,12 @@ impl LanguageServer for Backend {
                 .and_then(|f| path_of(&f.uri))
                 .or_else(|| params.root_uri.as_ref().and_then(path_of));
             state.workspace_root = root;
+            state.progress_supported = params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false);
         }
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -303,7 +348,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        self.load_options().await;
+        self.spawn_load_options();
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -371,7 +416,7 @@ impl LanguageServer for Backend {
             state.settings != before
         };
         if changed {
-            self.load_options().await;
+            self.spawn_load_options();
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use micros_options::model::RootKind;
-use micros_options::sources::{self, SourceFlags};
+use micros_options::sources::{self, SettingNames, SourceFlags};
 
 use crate::options::OptionIndex;
 
@@ -93,13 +93,10 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
     let start_dir = root
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let micros = match sources::locate_micros(&flags, &start_dir) {
+    let micros = match sources::locate_micros_as(&flags, &start_dir, SettingNames::Editor) {
         Ok(located) => located.dir,
         Err(error) => {
-            warnings.push(format!(
-                "micros: {}. Option checks are off; set `micros.source` in your editor's settings.",
-                error.message
-            ));
+            warnings.push(format!("micros: {}. Option checks are off.", error.message));
             return Loaded {
                 index: OptionIndex::default(),
                 summary: "no MicrOS options".into(),
@@ -107,7 +104,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
             };
         }
     };
-    let nixpkgs = match sources::locate_nixpkgs(&flags, &start_dir) {
+    let nixpkgs = match sources::locate_nixpkgs_as(&flags, &start_dir, SettingNames::Editor) {
         Ok(located) => Some(located.dir),
         Err(error) => {
             warnings.push(format!(

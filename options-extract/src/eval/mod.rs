@@ -1228,26 +1228,23 @@ pub fn parse_error_parts(error: &rnix::ParseError, len: usize) -> (TextRange, St
     match error {
         Unexpected(range) => (*range, "unexpected input".into()),
         UnexpectedExtra(range) => (*range, "unexpected input after the expression".into()),
-        UnexpectedWanted(found, range, wanted) => {
-            let wanted: Vec<String> = wanted.iter().map(|k| describe_kind(*k)).collect();
-            (
-                *range,
-                format!(
-                    "expected {}, found {}",
-                    wanted.join(" or "),
-                    describe_kind(*found)
-                ),
-            )
-        }
+        UnexpectedWanted(found, range, wanted) => (
+            *range,
+            format!(
+                "expected {}, found {}",
+                describe_kinds(wanted),
+                describe_kind(*found)
+            ),
+        ),
         UnexpectedDoubleBind(range) => (*range, "this argument is bound twice".into()),
         UnexpectedEOF => (TextRange::empty(end), "unexpected end of file".into()),
-        UnexpectedEOFWanted(wanted) => {
-            let wanted: Vec<String> = wanted.iter().map(|k| describe_kind(*k)).collect();
-            (
-                TextRange::empty(end),
-                format!("unexpected end of file, expected {}", wanted.join(" or ")),
-            )
-        }
+        UnexpectedEOFWanted(wanted) => (
+            TextRange::empty(end),
+            format!(
+                "unexpected end of file, expected {}",
+                describe_kinds(wanted)
+            ),
+        ),
         DuplicatedArgs(range, name) => (*range, format!("argument `{name}` is bound twice")),
         RecursionLimitExceeded => (TextRange::empty(end), "nested too deeply to parse".into()),
         _ => (TextRange::empty(end), error.to_string()),
@@ -1255,9 +1252,61 @@ pub fn parse_error_parts(error: &rnix::ParseError, len: usize) -> (TextRange, St
 }
 
 fn describe_kind(kind: SyntaxKind) -> String {
-    let name = format!("{kind:?}");
-    name.trim_start_matches("TOKEN_")
-        .trim_start_matches("NODE_")
-        .to_lowercase()
-        .replace('_', " ")
+    use SyntaxKind::*;
+    let spelled = match kind {
+        // The parser wants "a name" in three spellings.
+        TOKEN_IDENT | TOKEN_OR | TOKEN_CUR_POS | NODE_IDENT => "a name",
+        TOKEN_INTEGER | TOKEN_FLOAT => "a number",
+        TOKEN_STRING_START | NODE_STRING => "a string",
+        TOKEN_STRING_END => "the end of the string",
+        TOKEN_PATH_ABS | TOKEN_PATH_HOME | TOKEN_PATH_REL | TOKEN_PATH_SEARCH => "a path",
+        TOKEN_URI => "a URI",
+        TOKEN_ERROR => "invalid input",
+        TOKEN_COMMENT => "a comment",
+        TOKEN_L_BRACE => "`{`",
+        TOKEN_R_BRACE | TOKEN_INTERPOL_END => "`}`",
+        TOKEN_L_BRACK => "`[`",
+        TOKEN_R_BRACK => "`]`",
+        TOKEN_L_PAREN => "`(`",
+        TOKEN_R_PAREN => "`)`",
+        TOKEN_SEMICOLON => "`;`",
+        TOKEN_ASSIGN => "`=`",
+        TOKEN_DOT => "`.`",
+        TOKEN_COLON => "`:`",
+        TOKEN_COMMA => "`,`",
+        TOKEN_QUESTION => "`?`",
+        TOKEN_AT => "`@`",
+        TOKEN_ELLIPSIS => "`...`",
+        TOKEN_INTERPOL_START => "`${`",
+        TOKEN_LET => "`let`",
+        TOKEN_IN => "`in`",
+        TOKEN_IF => "`if`",
+        TOKEN_THEN => "`then`",
+        TOKEN_ELSE => "`else`",
+        TOKEN_WITH => "`with`",
+        TOKEN_REC => "`rec`",
+        TOKEN_INHERIT => "`inherit`",
+        TOKEN_ASSERT => "`assert`",
+        _ => {
+            let name = format!("{kind:?}");
+            return name
+                .trim_start_matches("TOKEN_")
+                .trim_start_matches("NODE_")
+                .to_lowercase()
+                .replace('_', " ");
+        }
+    };
+    spelled.to_string()
+}
+
+/// "a or b or c", each once.
+fn describe_kinds(kinds: &[SyntaxKind]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for kind in kinds {
+        let name = describe_kind(*kind);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(" or ")
 }
