@@ -6,6 +6,7 @@ pub mod db;
 pub mod ide;
 pub mod lower;
 pub mod names;
+pub mod nix;
 pub mod options;
 pub mod reparse;
 pub mod resolve;

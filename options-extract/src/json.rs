@@ -357,9 +357,25 @@ fn submodule_mut(ty: &mut OptionType) -> Option<&mut Submodule> {
 
 /// Recover a structured type from nixpkgs' description of it. Exact for
 /// what [`OptionType::description`] produces; anything else becomes a
-/// `Custom` type that keeps the text.
+/// `Custom` type that keeps the text (with the structure found as its
+/// base), so that writing it again gives the same text.
 pub fn parse_type_description(text: &str) -> OptionType {
-    parse_desc(text.trim())
+    let text = text.trim();
+    let parsed = parse_desc(text);
+    if parsed.description() == text {
+        return parsed;
+    }
+    match parsed {
+        // A custom type whose text the parser could not split keeps it.
+        OptionType::Custom { .. } => parsed,
+        // Structure found, but nixpkgs worded it differently (a type
+        // description overridden with `//` inside `listOf`, say).
+        base => OptionType::Custom {
+            name: text.to_string(),
+            description: text.to_string(),
+            base: Some(Box::new(base)),
+        },
+    }
 }
 
 fn parse_desc(s: &str) -> OptionType {
@@ -595,6 +611,7 @@ mod tests {
     #[test]
     fn descriptions_round_trip_through_the_parser() {
         for text in [
+            "list of string, with spaces inside double quotes",
             "null or signed integer",
             "list of 16 bit unsigned integer; between 0 and 65535 (both inclusive)",
             "one of \"longrun\", \"oneshot\"",

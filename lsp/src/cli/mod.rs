@@ -1,6 +1,8 @@
 //! The `micros` command line.
 
+pub mod build;
 pub mod check;
+pub mod eval;
 pub mod options;
 pub mod report;
 
@@ -26,6 +28,9 @@ pub enum Command {
     /// Check configuration files with the language server's analysis (for
     /// CI and pre-commit hooks).
     Check(check::CheckArgs),
+    /// Build the image (`packages.<system>.default`, or `.container`) of a
+    /// flake with Nix, showing progress; Nix's remote builders pass through.
+    Build(build::BuildArgs),
     /// Run the language server on stdin/stdout (the same as `micros-lsp`).
     Lsp,
 }
@@ -58,6 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Command::Options(args) => options::run(&args, color),
         Command::Check(args) => check::run(&args),
+        Command::Build(args) => build::run(&args, color),
         Command::Lsp => return crate::server::main(),
     };
     ExitCode::from(status)

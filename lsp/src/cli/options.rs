@@ -9,6 +9,7 @@ use micros_options::model::{LiteralKind, OptionDecl, RootKind};
 use micros_options::sources::{self, SourceFlags};
 use micros_options::{Diagnostic, ExtractRequest, ModuleSource, Root, Severity, extract, json};
 
+use super::eval::NixEvalArgs;
 use super::{SourceArgs, exit, report};
 
 #[derive(Debug, Clone, Args)]
@@ -21,9 +22,20 @@ pub struct OptionsArgs {
     /// Include internal options (hidden from documentation).
     #[arg(long)]
     pub include_internal: bool,
+    /// Evaluate the options with Nix instead (exact, but runs the flake's
+    /// code); falls back to the static set when Nix fails.
+    #[arg(long, conflicts_with = "compare")]
+    pub eval: bool,
+    /// Extract and evaluate, and print where the static extractor differs
+    /// from Nix (names, types, defaults, examples).
+    #[arg(long)]
+    pub compare: bool,
+    #[command(flatten)]
+    pub nix: NixEvalArgs,
     /// Your configuration's entry module (e.g. configuration.nix): the
-    /// options your own modules declare are added.
-    #[arg(value_name = "ENTRY.nix")]
+    /// options your own modules declare are added. With --eval or
+    /// --compare, a flake (directory or reference) may be named instead.
+    #[arg(value_name = "ENTRY.nix|FLAKE")]
     pub entry: Option<PathBuf>,
 }
 
@@ -38,6 +50,12 @@ pub enum Format {
 }
 
 pub fn run(args: &OptionsArgs, color: bool) -> u8 {
+    if args.compare {
+        return super::eval::run_compare(args, color);
+    }
+    if args.eval {
+        return super::eval::run_eval(args, color);
+    }
     let request = match build_request(args, color) {
         Ok(request) => request,
         Err(message) => {
@@ -47,22 +65,7 @@ pub fn run(args: &OptionsArgs, color: bool) -> u8 {
     };
     let extraction = extract(&request);
     report_diagnostics(&extraction.diagnostics, color);
-    let text = match args.format {
-        Format::Json => json::to_json(&extraction.options, args.include_internal),
-        Format::List => list(&visible(
-            &extraction.options.flatten(),
-            args.include_internal,
-        )),
-        Format::Tree => tree(&visible(
-            &extraction.options.flatten(),
-            args.include_internal,
-        )),
-    };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    emit(&extraction.options, args);
     if extraction
         .diagnostics
         .iter()
@@ -74,7 +77,21 @@ pub fn run(args: &OptionsArgs, color: bool) -> u8 {
     }
 }
 
-fn error_line(message: &str, color: bool) -> String {
+/// Print the set in the format asked for.
+pub fn emit(options: &micros_options::OptionSet, args: &OptionsArgs) {
+    let text = match args.format {
+        Format::Json => json::to_json(options, args.include_internal),
+        Format::List => list(&visible(&options.flatten(), args.include_internal)),
+        Format::Tree => tree(&visible(&options.flatten(), args.include_internal)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+pub fn error_line(message: &str, color: bool) -> String {
     if color {
         format!("\x1b[1;31merror\x1b[0m\x1b[1m: {message}\x1b[0m")
     } else {
@@ -85,13 +102,24 @@ fn error_line(message: &str, color: bool) -> String {
 /// Sources and modules for the extraction: micros (required), nixpkgs
 /// (optional, with a warning), the user's entry module (optional).
 pub fn build_request(args: &OptionsArgs, color: bool) -> Result<ExtractRequest, String> {
+    build_request_from(args, None, color)
+}
+
+/// [`build_request`], looking for flake.lock from `start` (default: the
+/// entry module's directory, or the current one).
+pub fn build_request_from(
+    args: &OptionsArgs,
+    start: Option<&Path>,
+    color: bool,
+) -> Result<ExtractRequest, String> {
     let flags = SourceFlags {
         micros: args.sources.micros.clone(),
         nixpkgs: args.sources.nixpkgs.clone(),
     };
-    let start = match &args.entry {
-        Some(entry) => entry.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => std::env::current_dir()
+    let start = match (start, &args.entry) {
+        (Some(start), _) => start.to_path_buf(),
+        (None, Some(entry)) => entry.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, None) => std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?,
     };
     let start = if start.as_os_str().is_empty() {
