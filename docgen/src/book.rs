@@ -5,12 +5,14 @@
 //! pages are added under it when the book is built, because which groups
 //! exist depends on the option set.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mdbook_driver::MDBook;
 use mdbook_driver::book::{BookItem, Chapter};
 
 use crate::reference::{Page, Reference};
+use crate::search;
 
 /// The directory below the book's source that docgen owns.
 pub const OPTIONS_DIR: &str = "options";
@@ -37,20 +39,30 @@ pub fn write_pages(src_dir: &Path, reference: &Reference) -> Result<(), String> 
             }
         }
     }
-    let write = |name: &str, text: &str| {
+    let write = |name: &str, parts: &[&String]| {
         let path = dir.join(name);
         // Unchanged files are left alone so that `mdbook serve` does not
-        // rebuild for nothing.
-        if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        // rebuild for nothing (small ones only: comparing costs memory).
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let same = len < (1 << 20)
+            && std::fs::read_to_string(&path)
+                .is_ok_and(|old| old == parts.iter().map(|p| p.as_str()).collect::<String>());
+        if same {
             return Ok(());
         }
-        std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        let io = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
+        for part in parts {
+            file.write_all(part.as_bytes()).map_err(io)?;
+        }
+        file.flush().map_err(io)
     };
     for page in pages {
-        write(&page.file, &page.markdown)?;
+        let parts: Vec<&String> = std::iter::once(&page.head).chain(&page.entries).collect();
+        write(&page.file, &parts)?;
     }
-    write("docgen.css", CSS)?;
-    write("docgen.js", JS)?;
+    write("docgen.css", &[&CSS.to_string()])?;
+    write("docgen.js", &[&JS.to_string()])?;
     Ok(())
 }
 
@@ -93,6 +105,12 @@ fn toml_string(s: &str) -> String {
 
 /// Build the book at `root` (whose source already holds the pages) into
 /// `out`, or the book's own build directory. Returns the HTML directory.
+///
+/// mdbook is given each group page with a marker in place of its entries
+/// and the entries are put into the built pages afterwards, and into the
+/// search index: the entries are HTML already, and mdbook's HTML tree and
+/// search indexing of tens of thousands of them would cost seconds and
+/// hundreds of megabytes (see the benchmark).
 pub fn build(root: &Path, out: Option<&Path>, reference: &Reference) -> Result<PathBuf, String> {
     let mut book = MDBook::load(root)
         .map_err(|e| format!("{}: cannot load the book: {e:#}", root.display()))?;
@@ -102,17 +120,25 @@ pub fn build(root: &Path, out: Option<&Path>, reference: &Reference) -> Result<P
         .index
         .as_ref()
         .map_or("Options", |p| p.title.as_str());
-    if !attach_groups(&mut book.book.items, &index_path, &groups) {
-        // The book does not list the reference: it goes at the end.
-        let content = reference
-            .index
-            .as_ref()
-            .map(|p| p.markdown.clone())
-            .unwrap_or_default();
-        let mut chapter = Chapter::new(index_title, content, &index_path, Vec::new());
-        chapter.sub_items = group_chapters(&groups, &chapter);
-        book.book.items.push(BookItem::Chapter(chapter));
-    }
+    let parent_names = match find_chapter(&mut book.book.items, &index_path) {
+        Some(chapter) => {
+            chapter.sub_items = group_chapters(&groups, chapter);
+            chapter_names(chapter)
+        }
+        None => {
+            // The book does not list the reference: it goes at the end.
+            let content = reference
+                .index
+                .as_ref()
+                .map(Page::markdown)
+                .unwrap_or_default();
+            let mut chapter = Chapter::new(index_title, content, &index_path, Vec::new());
+            chapter.sub_items = group_chapters(&groups, &chapter);
+            let names = chapter_names(&chapter);
+            book.book.items.push(BookItem::Chapter(chapter));
+            names
+        }
+    };
 
     let mut html = book.config.html_config().unwrap_or_default();
     let assets = book.config.book.src.join(OPTIONS_DIR);
@@ -135,23 +161,123 @@ pub fn build(root: &Path, out: Option<&Path>, reference: &Reference) -> Result<P
     }
     book.build()
         .map_err(|e| format!("{}: the book failed to build: {e:#}", root.display()))?;
-    Ok(book.build_dir_for("html"))
+    let site = book.build_dir_for("html");
+    fill_in_entries(&site, &groups)?;
+    if html.search.as_ref().is_none_or(|search| search.enable) {
+        search::add_options(&site, &groups, &parent_names)?;
+    }
+    Ok(site)
 }
 
-/// Put the group pages under the chapter of the index page.
-fn attach_groups(items: &mut [BookItem], index_path: &Path, groups: &[&Page]) -> bool {
+/// The marker that stands for a page's entries while mdbook builds.
+fn marker(page: &Page) -> String {
+    format!(
+        "<div class=\"docgen-entries\" data-docgen-page=\"{}\"></div>",
+        page_stem(page)
+    )
+}
+
+fn page_stem(page: &Page) -> &str {
+    page.file.trim_end_matches(".md")
+}
+
+/// A group page as mdbook sees it: the heading, the introduction, the marker.
+fn light_content(page: &Page) -> String {
+    format!("{}{}\n", page.head, marker(page))
+}
+
+/// Put the entries where the markers are: in each group page, and all of
+/// them in the print page (where links between option pages become links
+/// within the page). Written piece by piece: the entries can be tens of
+/// megabytes.
+fn fill_in_entries(site: &Path, groups: &[&Page]) -> Result<(), String> {
+    let fill = |path: &Path, print: bool| -> Result<(), String> {
+        let html = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let io = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        let mut rest = html.as_str();
+        let mut filled = 0;
+        while let Some((at, page)) = groups
+            .iter()
+            .filter_map(|page| rest.find(&marker(page)).map(|at| (at, page)))
+            .min_by_key(|(at, _)| *at)
+        {
+            file.write_all(&rest.as_bytes()[..at]).map_err(io)?;
+            if print {
+                for entry in &page.entries {
+                    write_links_within_page(&mut file, entry).map_err(io)?;
+                }
+            } else {
+                for entry in &page.entries {
+                    file.write_all(entry.as_bytes()).map_err(io)?;
+                }
+            }
+            rest = &rest[at + marker(page).len()..];
+            filled += 1;
+        }
+        file.write_all(rest.as_bytes()).map_err(io)?;
+        file.flush().map_err(io)?;
+        if filled == 0 && !print {
+            return Err(format!(
+                "{}: mdbook did not keep the place for the options",
+                path.display()
+            ));
+        }
+        Ok(())
+    };
+    for page in groups {
+        let path = site
+            .join(OPTIONS_DIR)
+            .join(format!("{}.html", page_stem(page)));
+        fill(&path, false)?;
+    }
+    let print = site.join("print.html");
+    if print.is_file() {
+        fill(&print, true)?;
+    }
+    Ok(())
+}
+
+/// Write the entries with `services.html#opt-x` as `#opt-x`: every option
+/// anchor is unique across the reference, so on the print page it is in
+/// the same document.
+fn write_links_within_page(w: &mut impl Write, entries: &str) -> std::io::Result<()> {
+    let mut rest = entries;
+    while let Some(at) = rest.find("href=\"") {
+        let start = at + "href=\"".len();
+        w.write_all(&rest.as_bytes()[..start])?;
+        rest = &rest[start..];
+        let target = &rest[..rest.find('"').unwrap_or(rest.len())];
+        if let Some(hash) = target.find(".html#opt-")
+            && !target[..hash].contains(['/', ':'])
+        {
+            rest = &rest[hash + ".html".len()..];
+        }
+    }
+    w.write_all(rest.as_bytes())
+}
+
+/// The chapter of the index page.
+fn find_chapter<'a>(items: &'a mut [BookItem], path: &Path) -> Option<&'a mut Chapter> {
     for item in items {
         if let BookItem::Chapter(chapter) = item {
-            if chapter.path.as_deref() == Some(index_path) {
-                chapter.sub_items = group_chapters(groups, chapter);
-                return true;
+            if chapter.path.as_deref() == Some(path) {
+                return Some(chapter);
             }
-            if attach_groups(&mut chapter.sub_items, index_path, groups) {
-                return true;
+            if let Some(found) = find_chapter(&mut chapter.sub_items, path) {
+                return Some(found);
             }
         }
     }
-    false
+    None
+}
+
+/// The names above a group page, for search results' breadcrumbs.
+fn chapter_names(index: &Chapter) -> Vec<String> {
+    let mut names = index.parent_names.clone();
+    names.push(index.name.clone());
+    names
 }
 
 fn group_chapters(groups: &[&Page], parent: &Chapter) -> Vec<BookItem> {
@@ -162,12 +288,8 @@ fn group_chapters(groups: &[&Page], parent: &Chapter) -> Vec<BookItem> {
         .enumerate()
         .map(|(i, page)| {
             let path = Path::new(OPTIONS_DIR).join(&page.file);
-            let mut chapter = Chapter::new(
-                &page.title,
-                page.markdown.clone(),
-                path,
-                parent_names.clone(),
-            );
+            let mut chapter =
+                Chapter::new(&page.title, light_content(page), path, parent_names.clone());
             chapter.number = parent.number.as_ref().map(|n| {
                 let mut numbers: Vec<u32> = n.iter().copied().collect();
                 numbers.push(i as u32 + 1);
@@ -176,4 +298,21 @@ fn group_chapters(groups: &[&Page], parent: &Chapter) -> Vec<BookItem> {
             BookItem::Chapter(chapter)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn print_links_stay_in_the_page() {
+        let mut out = Vec::new();
+        super::write_links_within_page(
+            &mut out,
+                "<a href=\"users.html#opt-users\">u</a> <a href=\"#opt-a\">a</a> <a href=\"https://x.org/a.html#opt-b\">x</a> <a href=\"../a/b.html#opt-c\">c</a>",
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "<a href=\"#opt-users\">u</a> <a href=\"#opt-a\">a</a> <a href=\"https://x.org/a.html#opt-b\">x</a> <a href=\"../a/b.html#opt-c\">c</a>"
+        );
+    }
 }

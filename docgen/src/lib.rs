@@ -14,3 +14,4 @@ pub mod man;
 pub mod markdown;
 pub mod reference;
 pub mod report;
+pub mod search;

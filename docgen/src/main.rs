@@ -141,18 +141,17 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
         user_dir: None,
         strict: cli.strict,
     };
-    let documented = reference::documented(&loaded.set).len();
-    if documented == 0 {
+    progress.say(&format!(
+        "rendering the options on {} threads",
+        rayon::current_num_threads()
+    ));
+    let reference = reference::render(&loaded.set, &settings);
+    if reference.options == 0 {
         print_warning(
             "the option set documents no options (all are missing, internal or hidden)",
             color,
         );
     }
-    progress.say(&format!(
-        "rendering {documented} options on {} threads",
-        rayon::current_num_threads()
-    ));
-    let reference = reference::render(&loaded.set, &settings);
     diagnostics.extend(reference.diagnostics.iter().cloned());
     print_diagnostics(&diagnostics, &cwd, color);
 

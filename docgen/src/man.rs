@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use micros_options::OptionSet;
-use micros_options::model::{LiteralKind, OptionDecl};
+use micros_options::model::LiteralKind;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd, TextMergeStream};
 
 use crate::markdown::{
     ADMONITIONS, Block, admonition_of, parser_options, split_fenced_divs, take_role,
 };
-use crate::reference::documented;
+use crate::reference::{Flat, documented};
 
 /// The whole page. `title` names the project in the header (`MicrOS`).
 pub fn render(set: &OptionSet, title: &str) -> String {
@@ -40,7 +40,7 @@ pub fn render(set: &OptionSet, title: &str) -> String {
     out
 }
 
-fn entry(out: &mut String, option: &OptionDecl, paragraph: bool) {
+fn entry(out: &mut String, option: &Flat<'_>, paragraph: bool) {
     if paragraph {
         out.push_str(".PP\n");
     }

@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use micros_options::model::{Declaration, Literal, LiteralKind, OptionDecl, RootKind};
+use micros_options::model::{
+    Declaration, Literal, LiteralKind, OptionDecl, RootKind, Visibility, show_option,
+};
 use micros_options::{Diagnostic, OptionSet, Severity};
 use rayon::prelude::*;
 
 use crate::anchor::option_id;
-use crate::html::{escape, escape_into};
+use crate::html::{escape, escape_into, text_of};
 use crate::markdown::{self, OptionLinks, UnresolvedKind, UnresolvedRef};
 
 /// What the reference needs besides the options.
@@ -39,8 +41,32 @@ pub struct Page {
     pub file: String,
     /// The chapter name in the book's table of contents.
     pub title: String,
-    pub markdown: String,
+    /// The page's heading and introduction (markdown).
+    pub head: String,
+    /// The option entries: each a raw HTML block ending in a blank line
+    /// (kept apart: together they can be tens of megabytes).
+    pub entries: Vec<String>,
+    /// What search should find on the page, one entry per option.
+    pub search: Vec<SearchDoc>,
     pub options: usize,
+}
+
+impl Page {
+    /// The page's markdown, as written into the book.
+    pub fn markdown(&self) -> String {
+        let mut text = self.head.clone();
+        self.entries.iter().for_each(|e| text.push_str(e));
+        text
+    }
+}
+
+/// An option as the search index sees it.
+#[derive(Debug, Clone)]
+pub struct SearchDoc {
+    pub anchor: String,
+    pub name: String,
+    /// Plain text: the description and the type.
+    pub body: String,
 }
 
 #[derive(Debug, Default)]
@@ -53,11 +79,62 @@ pub struct Reference {
 }
 
 /// The options a reference shows: visible and not internal.
-pub fn documented(set: &OptionSet) -> Vec<OptionDecl> {
-    set.flatten()
+pub fn documented(set: &OptionSet) -> Vec<Flat<'_>> {
+    flatten(set)
         .into_iter()
-        .filter(|o| !o.internal && o.visible.is_visible())
+        .filter(|o| is_documented(o))
         .collect()
+}
+
+fn is_documented(option: &OptionDecl) -> bool {
+    !option.internal && option.visible.is_visible()
+}
+
+/// An option with its full path, borrowed from its set (sub-options of
+/// submodules keep paths relative to the submodule).
+pub struct Flat<'a> {
+    pub loc: Vec<String>,
+    pub decl: &'a OptionDecl,
+}
+
+impl Flat<'_> {
+    pub fn name(&self) -> String {
+        show_option(&self.loc)
+    }
+}
+
+impl std::ops::Deref for Flat<'_> {
+    type Target = OptionDecl;
+    fn deref(&self) -> &OptionDecl {
+        self.decl
+    }
+}
+
+/// Every option of the set with its full path, in path order: what
+/// [`OptionSet::flatten`] lists, without copying the options (a large set
+/// would be held twice).
+pub fn flatten(set: &OptionSet) -> Vec<Flat<'_>> {
+    fn walk<'a>(options: &'a [OptionDecl], prefix: &[String], out: &mut Vec<Flat<'a>>) {
+        for option in options {
+            let loc: Vec<String> = prefix.iter().chain(&option.loc).cloned().collect();
+            // As `optionAttrSetToDocList`: sub-options are listed when the
+            // option is visible or transparent.
+            let listed = matches!(
+                option.visible,
+                Visibility::Visible | Visibility::Transparent
+            );
+            if let Some((placeholders, submodule)) = option.ty.sub_options().filter(|_| listed) {
+                let mut sub_prefix = loc.clone();
+                sub_prefix.extend(placeholders.iter().map(|s| s.to_string()));
+                walk(&submodule.options, &sub_prefix, out);
+            }
+            out.push(Flat { loc, decl: option });
+        }
+    }
+    let mut out = Vec::new();
+    walk(&set.options, &[], &mut out);
+    out.sort_by(|a, b| a.loc.cmp(&b.loc));
+    out
 }
 
 /// A page file name for a top-level group: letters, digits, `-` and `_`.
@@ -200,8 +277,8 @@ impl OptionLinks for Links<'_> {
 
 /// Render the reference. Entries are rendered on every core.
 pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
-    let all = set.flatten();
-    let options = documented(set);
+    let all = flatten(set);
+    let options: Vec<&Flat<'_>> = all.iter().filter(|o| is_documented(o)).collect();
 
     // Group pages, in the order of the first option of each group.
     let mut taken = HashMap::new();
@@ -212,7 +289,7 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
             groups.insert(group, page_file(group, &mut taken));
         }
     }
-    let page_of = |option: &OptionDecl| -> &str {
+    let page_of = |option: &Flat<'_>| -> &str {
         let group = option.loc.first().map(String::as_str).unwrap_or("");
         groups[group].trim_end_matches(".md")
     };
@@ -227,7 +304,7 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
     }
     let index = Index { targets };
 
-    let entries: Vec<(String, Vec<UnresolvedRef>)> = options
+    let entries: Vec<Entry> = options
         .par_iter()
         .map(|option| {
             let links = Links {
@@ -244,8 +321,8 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
         ..Default::default()
     };
     let mut sources = SourceCache::default();
-    for (option, (_, unresolved)) in options.iter().zip(&entries) {
-        for problem in unresolved {
+    for (option, entry) in options.iter().zip(&entries) {
+        for problem in &entry.unresolved {
             reference.diagnostics.push(unresolved_diagnostic(
                 option,
                 problem,
@@ -260,12 +337,13 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
         let group = option.loc.first().map(String::as_str).unwrap_or("");
         by_page.entry(group).or_default().push(i);
     }
+    let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
     for (group, members) in &by_page {
-        let mut markdown = String::new();
-        let _ = write!(markdown, "# {}\n\n", markdown_heading_text(group));
-        markdown.push_str("<!-- Generated by micros-docgen from the option declarations; edits here are overwritten. -->\n\n");
+        let mut head = String::new();
+        let _ = write!(head, "# {}\n\n", markdown_heading_text(group));
+        head.push_str(GENERATED_NOTE);
         let _ = writeln!(
-            markdown,
+            head,
             "{} {} under <code>{}</code>.\n",
             members.len(),
             if members.len() == 1 {
@@ -275,14 +353,21 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
             },
             escape(group)
         );
+        let mut html = Vec::with_capacity(members.len());
+        let mut search = Vec::with_capacity(members.len());
         for &i in members {
-            markdown.push_str(&entries[i].0);
-            markdown.push('\n');
+            let Some(entry) = entries[i].take() else {
+                continue;
+            };
+            html.push(entry.html);
+            search.push(entry.search);
         }
         reference.groups.push(Page {
             file: groups[group].clone(),
             title: (*group).to_string(),
-            markdown,
+            head,
+            entries: html,
+            search,
             options: members.len(),
         });
     }
@@ -304,7 +389,11 @@ fn markdown_heading_text(text: &str) -> String {
     out
 }
 
-fn index_page(groups: &[Page], options: &[OptionDecl], settings: &Settings) -> Page {
+/// The note under each page's heading; [`crate::book`] knows generated
+/// pages by it.
+pub const GENERATED_NOTE: &str = "<!-- Generated by micros-docgen from the option declarations; edits here are overwritten. -->\n\n";
+
+fn index_page(groups: &[Page], options: &[&Flat<'_>], settings: &Settings) -> Page {
     let mut md = String::new();
     let title = if settings.title.is_empty() {
         "Options"
@@ -312,7 +401,7 @@ fn index_page(groups: &[Page], options: &[OptionDecl], settings: &Settings) -> P
         &settings.title
     };
     let _ = write!(md, "# {}\n\n", markdown_heading_text(title));
-    md.push_str("<!-- Generated by micros-docgen from the option declarations; edits here are overwritten. -->\n\n");
+    md.push_str(GENERATED_NOTE);
     let _ = writeln!(
         md,
         "Every option you can set in a MicrOS configuration: {} options in {} groups. \
@@ -348,20 +437,25 @@ fn index_page(groups: &[Page], options: &[OptionDecl], settings: &Settings) -> P
     Page {
         file: "index.md".into(),
         title: title.to_string(),
-        markdown: md,
+        head: md,
+        entries: Vec::new(),
+        search: Vec::new(),
         options: options.len(),
     }
 }
 
+struct Entry {
+    html: String,
+    unresolved: Vec<UnresolvedRef>,
+    search: SearchDoc,
+}
+
 /// One option's entry: a raw HTML block without blank lines.
-fn entry(
-    option: &OptionDecl,
-    links: &Links<'_>,
-    settings: &Settings,
-) -> (String, Vec<UnresolvedRef>) {
+fn entry(option: &Flat<'_>, links: &Links<'_>, settings: &Settings) -> Entry {
     let name = option.name();
     let id = option_id(&name);
     let mut unresolved = Vec::new();
+    let mut body = String::new();
     let mut html = String::with_capacity(1024);
     html.push_str("<div class=\"option\">\n<h2 id=\"");
     escape_into(&mut html, &id);
@@ -384,6 +478,7 @@ fn entry(
     {
         let rendered = markdown::render(description, links);
         unresolved.extend(rendered.unresolved);
+        body = collapse_whitespace(&text_of(&rendered.html));
         html.push_str("<div class=\"option-description\">\n");
         html.push_str(&rendered.html);
         html.push_str("</div>\n");
@@ -436,8 +531,25 @@ fn entry(
         .filter(|s| !s.is_empty() && *s != "*")
         .collect();
     escape_into(&mut html, &words.join(" "));
-    html.push_str("</span>\n</div>\n");
-    (html, unresolved)
+    html.push_str("</span>\n</div>\n\n");
+    if !body.is_empty() {
+        body.push(' ');
+    }
+    body.push_str("Type: ");
+    body.push_str(&option.ty.description());
+    Entry {
+        html,
+        unresolved,
+        search: SearchDoc {
+            anchor: id,
+            name,
+            body,
+        },
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn literal(
@@ -517,7 +629,7 @@ impl SourceCache {
 /// A report for a reference that names no documented option, at the
 /// reference itself when its file can be read, else at the declaration.
 fn unresolved_diagnostic(
-    option: &OptionDecl,
+    option: &Flat<'_>,
     problem: &UnresolvedRef,
     settings: &Settings,
     sources: &mut SourceCache,

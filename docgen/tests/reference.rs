@@ -22,7 +22,7 @@ fn all_markdown(reference: &Reference) -> String {
     let mut out = String::new();
     for page in reference.index.iter().chain(&reference.groups) {
         out.push_str(&format!("<!-- ===== {} ===== -->\n", page.file));
-        out.push_str(&page.markdown);
+        out.push_str(&page.markdown());
     }
     out
 }
@@ -57,7 +57,7 @@ fn every_option_has_one_anchor_and_anchors_are_unique() {
     assert!(documented.len() > 50, "{}", documented.len());
     let mut seen: HashMap<String, String> = HashMap::new();
     for page in &reference.groups {
-        for id in ids(&page.markdown) {
+        for id in ids(&page.markdown()) {
             if let Some(other) = seen.insert(id.clone(), page.file.clone()) {
                 panic!("id {id} appears in {other} and {}", page.file);
             }
@@ -95,7 +95,7 @@ fn references_resolve_relative_to_the_submodule_and_broken_ones_are_reported() {
         ..Default::default()
     };
     let reference = reference::render(&set, &settings);
-    let page = &reference.groups[0].markdown;
+    let page = &reference.groups[0].markdown();
     // Absolute, and relative to the enclosing submodule.
     assert!(
         page.contains(
@@ -167,7 +167,7 @@ fn hostile_descriptions_stay_text() {
         assert!(!text.contains(needle), "{needle} reached the page:\n{text}");
     }
     for page in reference.index.iter().chain(&reference.groups) {
-        let fragment = scraper::Html::parse_fragment(&page.markdown);
+        let fragment = scraper::Html::parse_fragment(&page.markdown());
         common::assert_no_injected_markup(&fragment, &page.file, false, &|_| false);
     }
     // Attributes from the text stay inside escaped text (the HTML test
