@@ -255,3 +255,44 @@ fn a_directory_without_a_flake_is_refused() {
     assert!(stderr.contains("no flake.nix here"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_terminal_gets_one_redrawn_progress_line() {
+    if !nix_available() {
+        return;
+    }
+    // util-linux `script` gives micros a real terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let (dir, host) = flake("{\n  hostName = \"HOST\";\n}\n");
+    let command = format!(
+        "{} build -- --no-link --option substituters '' --option sandbox false",
+        env!("CARGO_BIN_EXE_micros")
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script runs");
+    let screen = text(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    // The status line is erased and redrawn in place, with a bar, the
+    // counts and the derivation being built; no per-step lines.
+    assert!(
+        screen.contains("\r\x1b[2K[####################] 3/3 built · building "),
+        "{screen:?}"
+    );
+    assert!(screen.contains(&format!("building {host}-")), "{screen:?}");
+    assert!(
+        !screen.contains(&format!("built {host}-kernel (")),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("built packages.") && screen.contains(&format!("{host}-image")),
+        "{screen:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

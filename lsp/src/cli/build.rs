@@ -364,7 +364,7 @@ impl Progress {
             return;
         }
         self.last_draw = Some(Instant::now());
-        let status = status_line(log, self.color);
+        let status = fit(&status_line(log, self.color), terminal_width());
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K{status}");
         let _ = stderr.flush();
@@ -379,6 +379,45 @@ impl Progress {
             self.drawn = false;
         }
     }
+}
+
+/// The terminal's width in columns (stderr's), or 80.
+fn terminal_width() -> usize {
+    // SAFETY: TIOCGWINSZ only writes the winsize struct we pass.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        80
+    }
+}
+
+/// Cut a status line to fit in `width` columns (a wrapped line could not
+/// be redrawn in place); colour sequences take no room.
+fn fit(line: &str, width: usize) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut visible = 0;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            out.push(c);
+            for c in chars.by_ref() {
+                out.push(c);
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        if visible + 1 >= width {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        visible += 1;
+    }
+    out
 }
 
 /// `[#####-----] 3/7 built, 1/2 fetched · building foo (buildPhase)`.
@@ -459,6 +498,15 @@ mod tests {
         );
         let missing = resolve_flake("/nonexistent/dir").expect_err("no such dir");
         assert!(missing.contains("/nonexistent/dir"), "{missing}");
+    }
+
+    #[test]
+    fn status_lines_fit_the_terminal() {
+        assert_eq!(
+            fit("[\x1b[32m##\x1b[0m--] 1/2 built", 12),
+            "[\x1b[32m##\x1b[0m--] 1/2 …"
+        );
+        assert_eq!(fit("short", 80), "short");
     }
 
     #[test]
