@@ -19,16 +19,8 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn new(text: &str) -> Parsed {
-        let parse = rnix::Root::parse(text);
-        let errors = parse
-            .errors()
-            .iter()
-            .map(|e| micros_options::eval::parse_error_parts(e, text.len()))
-            .collect();
-        Parsed {
-            green: parse.syntax().green().to_owned(),
-            errors,
-        }
+        let (green, errors) = micros_options::syntax::parse(text);
+        Parsed { green, errors }
     }
 
     pub fn root(&self) -> rnix::ast::Root {

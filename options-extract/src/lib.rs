@@ -9,6 +9,7 @@ pub mod extract;
 pub mod json;
 pub mod model;
 pub mod sources;
+pub mod syntax;
 
 pub use extract::{Diagnostic, ExtractRequest, Extraction, ModuleSource, Root, Severity, extract};
 pub use model::{OptionDecl, OptionSet, OptionType};

@@ -141,14 +141,13 @@ impl Evaluator {
     /// Register source text under a path without reading the disk (used for
     /// tests and for buffers an editor holds).
     pub fn add_source(&mut self, path: PathBuf, text: &str) -> FileId {
-        let parse = rnix::Root::parse(text);
-        let root = parse.syntax();
+        let (green, errors) = crate::syntax::parse(text);
+        let root = SyntaxNode::new_root(green);
         let id = FileId(self.files.len() as u32);
         self.files
             .push(SourceText::new(path.clone(), text.into(), Some(root)));
         self.file_ids.insert(path, id);
-        for error in parse.errors() {
-            let (range, message) = parse_error_parts(error, text.len());
+        for (range, message) in errors {
             self.diagnostics.push(EvalDiagnostic {
                 file: id,
                 range,

@@ -94,9 +94,9 @@ fn walk(dir: &Path, project: &Project, files: &mut Vec<PathBuf>) -> Result<(), S
 pub fn from_flake(root: &Path, project: &Project) -> Result<Vec<PathBuf>, String> {
     let flake = root.join("flake.nix");
     let text = read_source(&flake)?;
-    let parse = rnix::Root::parse(&text);
+    let (green, _) = micros_options::syntax::parse(&text);
     let mut files = vec![flake.clone()];
-    for node in parse.syntax().descendants() {
+    for node in rnix::SyntaxNode::new_root(green).descendants() {
         let Some(path) = rnix::ast::PathRel::cast(node) else {
             continue;
         };

@@ -1,0 +1,139 @@
+//! Parsing Nix text, bounded.
+//!
+//! rnix builds trees through rowan's node cache, which re-hashes cached
+//! nodes recursively when its table grows: a chain of small nested nodes
+//! (`[[[[...]]]]`, `1+1+1+...`, `f x x x ...`) costs time quadratic in its
+//! depth (40,000 nested lists take seconds). Real configurations nest a few
+//! dozen levels, so text that could nest deeper than [`MAX_NESTING`] is not
+//! parsed at all: it becomes one error node with one clear message.
+
+use rnix::SyntaxKind::{self, *};
+use rowan::{GreenNode, GreenToken, NodeOrToken, TextRange, TextSize};
+
+/// The deepest nesting analysed (an upper bound estimated from the tokens).
+pub const MAX_NESTING: usize = 1_000;
+
+/// A parse: the green tree and the syntax errors (range, message).
+pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
+    if let Some(offset) = nesting_beyond(text, MAX_NESTING) {
+        let raw = |kind: SyntaxKind| <rnix::NixLanguage as rowan::Language>::kind_to_raw(kind);
+        let token = GreenToken::new(raw(TOKEN_ERROR), text);
+        let error = GreenNode::new(raw(NODE_ERROR), [NodeOrToken::Token(token)]);
+        let root = GreenNode::new(raw(NODE_ROOT), [NodeOrToken::Node(error)]);
+        let at = TextSize::try_from(offset).unwrap_or_default();
+        let message =
+            format!("nested too deeply (more than {MAX_NESTING} levels); the file is not analysed");
+        return (root, vec![(TextRange::empty(at), message)]);
+    }
+    let parse = rnix::Root::parse(text);
+    let errors = parse
+        .errors()
+        .iter()
+        .map(|e| crate::eval::parse_error_parts(e, text.len()))
+        .collect();
+    (parse.syntax().green().to_owned(), errors)
+}
+
+/// Where the text may nest deeper than `limit`, if anywhere.
+///
+/// Depth is over-estimated from the tokens: each bracket opens a level, and
+/// within one, every token since the last `;` or `,` may nest one level
+/// deeper (operators, applications, lambdas chain). List items are
+/// siblings, so they add nothing.
+pub fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
+    // Every level needs at least one character.
+    if text.len() <= limit {
+        return None;
+    }
+    struct Level {
+        list: bool,
+        run: usize,
+    }
+    let mut levels = vec![Level {
+        list: false,
+        run: 0,
+    }];
+    // The sum of `run + 1` over `levels`, kept up to date.
+    let mut depth = 1usize;
+    let mut offset = 0usize;
+    for (kind, token) in rnix::tokenize(text) {
+        match kind {
+            TOKEN_WHITESPACE | TOKEN_COMMENT => {}
+            TOKEN_L_BRACE | TOKEN_L_BRACK | TOKEN_L_PAREN | TOKEN_INTERPOL_START => {
+                levels.push(Level {
+                    list: kind == TOKEN_L_BRACK,
+                    run: 0,
+                });
+                depth += 1;
+            }
+            TOKEN_R_BRACE | TOKEN_R_BRACK | TOKEN_R_PAREN | TOKEN_INTERPOL_END => {
+                if levels.len() > 1
+                    && let Some(level) = levels.pop()
+                {
+                    depth -= level.run + 1;
+                }
+            }
+            TOKEN_SEMICOLON | TOKEN_COMMA => {
+                if let Some(level) = levels.last_mut() {
+                    depth -= level.run;
+                    level.run = 0;
+                }
+            }
+            _ => {
+                if let Some(level) = levels.last_mut()
+                    && !level.list
+                {
+                    level.run += 1;
+                    depth += 1;
+                }
+            }
+        }
+        if depth > limit {
+            return Some(offset);
+        }
+        offset += token.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_code_is_far_from_the_limit() {
+        let text = include_str!("../../tests/fixtures/template/configuration.nix");
+        assert_eq!(nesting_beyond(text, 40), None);
+        let long_list = format!("{{ x = [ {} ]; }}", "\"item\" ".repeat(50_000));
+        assert_eq!(nesting_beyond(&long_list, MAX_NESTING), None);
+        let big_set: String = (0..20_000).map(|i| format!("a{i} = {i};\n")).collect();
+        assert_eq!(
+            nesting_beyond(&format!("{{ {big_set} }}"), MAX_NESTING),
+            None
+        );
+    }
+
+    #[test]
+    fn deep_chains_are_refused_with_a_position() {
+        for text in [
+            format!("{{ x = {}1{}; }}", "[".repeat(50_000), "]".repeat(50_000)),
+            format!("{{ x = {}; }}", vec!["1"; 50_000].join("+")),
+            format!("{{ x = f {}; }}", "x ".repeat(50_000)),
+            format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000)),
+        ] {
+            let (green, errors) = parse(&text);
+            assert_eq!(errors.len(), 1);
+            assert!(errors[0].1.contains("nested too deeply"), "{errors:?}");
+            assert!(usize::from(errors[0].0.start()) < 10_000);
+            // The tree still covers the text, so positions stay valid.
+            assert_eq!(usize::from(green.text_len()), text.len());
+        }
+    }
+
+    #[test]
+    fn nesting_within_the_limit_parses() {
+        let text = format!("{{ x = {}1{}; }}", "[ ".repeat(900), " ]".repeat(900));
+        let (_, errors) = parse(&text);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}
