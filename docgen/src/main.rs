@@ -155,12 +155,6 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
     diagnostics.extend(reference.diagnostics.iter().cloned());
     print_diagnostics(&diagnostics, &cwd, color);
 
-    if let Some(path) = &cli.man {
-        std::fs::write(path, man::render(&loaded.set, "MicrOS"))
-            .map_err(|e| format!("{}: cannot write the manual page: {e}", path.display()))?;
-        progress.say(&format!("wrote the manual page {}", path.display()));
-    }
-
     if cli.book.is_some() || cli.out.is_some() {
         let standalone = cli.book.is_none();
         let root = match &cli.book {
@@ -177,6 +171,14 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
             let _ = std::fs::remove_dir_all(&root);
         }
         result?;
+    }
+
+    // After the book: mdbook empties its output directory, which may hold
+    // the page.
+    if let Some(path) = &cli.man {
+        std::fs::write(path, man::render(&loaded.set, "MicrOS"))
+            .map_err(|e| format!("{}: cannot write the manual page: {e}", path.display()))?;
+        progress.say(&format!("wrote the manual page {}", path.display()));
     }
 
     let errors = diagnostics
