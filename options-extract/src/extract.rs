@@ -158,6 +158,10 @@ pub fn extract(request: &ExtractRequest) -> Extraction {
     }
 }
 
+/// Evaluation steps one option's type, default, example or description
+/// may take (tens of milliseconds at most); real ones take a handful.
+const OPTION_BUDGET: u64 = 1_000_000;
+
 /// Extraction on the calling thread.
 pub fn extract_here(request: &ExtractRequest) -> Extraction {
     let root_dirs: Vec<PathBuf> = request.roots.iter().map(|r| r.dir.clone()).collect();
@@ -822,7 +826,7 @@ impl Collector<'_> {
                 types.push((entry.thunk.clone(), decl.file));
             }
         }
-        option.ty = self.merged_type(&types);
+        option.ty = self.with_option_budget(|this| this.merged_type(&types));
 
         for decl in &group {
             let attrs = decl.option.clone();
@@ -967,8 +971,17 @@ impl Collector<'_> {
     }
 
     /// A default, defaultText or example as documentation shows it.
+    fn with_option_budget<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let scope = self.eval.enter_budget(OPTION_BUDGET);
+        let result = f(self);
+        self.eval.leave_budget(scope);
+        result
+    }
+
     fn render_value(&mut self, entry: &AttrEntry) -> Option<Literal> {
-        let value = self.eval.force(&entry.thunk.clone());
+        let value = self
+            .eval
+            .with_budget(OPTION_BUDGET, |eval| eval.force(&entry.thunk.clone()));
         if let Value::Attrs(attrs) = &value
             && let Some(kind) = self.string_attr(attrs, "_type")
             && let Some(text_entry) = attrs.get("text")
@@ -987,7 +1000,10 @@ impl Collector<'_> {
                 _ => {}
             }
         }
-        if let Some(text) = to_pretty(self.eval, &value) {
+        if let Some(text) = self
+            .eval
+            .with_budget(OPTION_BUDGET, |eval| to_pretty(eval, &value))
+        {
             return Some(Literal::expression(text));
         }
         // Not computable statically (it needs `config` or `pkgs`): show the
@@ -999,7 +1015,10 @@ impl Collector<'_> {
     }
 
     fn render_description(&mut self, entry: &AttrEntry) -> Option<String> {
-        match self.eval.force(&entry.thunk.clone()) {
+        let value = self
+            .eval
+            .with_budget(OPTION_BUDGET, |eval| eval.force(&entry.thunk.clone()));
+        match value {
             Value::Str(s) => Some(s.to_string()),
             Value::Null => None,
             _ => entry.origin.as_ref().map(|o| lenient_text(self.eval, o)),

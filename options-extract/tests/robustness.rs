@@ -124,6 +124,49 @@ in {
     assert_eq!(a.default.as_ref().unwrap().text, "loop 0");
 }
 
+/// Builtins that build big lists and strings pay for them, and each option
+/// has its own share of the budget: expensive defaults stay unevaluated and
+/// the options after them are extracted in full.
+#[test]
+fn bulk_work_is_paid_for_per_option() {
+    let dir = scratch("bulk");
+    let module = r#"{ lib, ... }:
+let
+  double = s: n: if n == 0 then s else double (s + s) (n - 1);
+  interpolate = s: n: if n == 0 then s else interpolate "${s}${s}" (n - 1);
+  expand = s: n: if n == 0 then s else expand (builtins.replaceStrings [ "x" ] [ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" ] s) (n - 1);
+  concat = l: n: if n == 0 then l else concat (l ++ l) (n - 1);
+  range = builtins.genList (x: x) 1000000;
+in {
+  options.a = lib.mkOption { type = lib.types.int; default = builtins.foldl' (a: i: a + builtins.length (builtins.genList (x: x) 100000)) 0 range; };
+  options.b = lib.mkOption { type = lib.types.str; default = double "x" 60; };
+  options.c = lib.mkOption { type = lib.types.str; default = interpolate "x" 60; };
+  options.d = lib.mkOption { type = lib.types.str; default = expand "x" 12; };
+  options.e = lib.mkOption { type = lib.types.attrs; default = builtins.foldl' (acc: i: acc // { "${toString i}" = i; }) { } range; };
+  options.f = lib.mkOption { type = lib.types.listOf lib.types.int; default = concat [ 1 ] 60; };
+  options.g = lib.mkOption { type = if builtins.length (concat [ 1 ] 60) > 0 then lib.types.int else lib.types.str; };
+  options.z = lib.mkOption { type = lib.types.port; default = 22; description = "after them"; };
+}"#;
+    let start = Instant::now();
+    let extraction = extract_files(&dir, &[("main.nix", module)], "main.nix");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(names(&extraction), ["a", "b", "c", "d", "e", "f", "g", "z"]);
+    let options = &extraction.options.options;
+    assert_eq!(options[1].default.as_ref().unwrap().text, "double \"x\" 60");
+    assert_eq!(options[5].default.as_ref().unwrap().text, "concat [ 1 ] 60");
+    let z = &options[7];
+    assert_eq!(
+        z.ty.description(),
+        "16 bit unsigned integer; between 0 and 65535 (both inclusive)"
+    );
+    assert_eq!(z.default.as_ref().unwrap().text, "22");
+    assert_eq!(z.description.as_deref(), Some("after them"));
+}
+
 #[test]
 fn nothing_outside_the_roots_is_read_and_nothing_is_run() {
     let dir = scratch("escape");

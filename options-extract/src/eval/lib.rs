@@ -63,6 +63,8 @@ fn arg_str(eval: &mut Evaluator, thunk: &Thunk) -> Result<Rc<str>, Value> {
 
 fn arg_list(eval: &mut Evaluator, thunk: &Thunk) -> Result<Rc<[Thunk]>, Value> {
     match eval.force(thunk) {
+        // Natives walk the lists they take: pay for it.
+        Value::List(l) if !eval.spend(l.len()) => Err(exhausted()),
         Value::List(l) => Ok(l),
         Value::Unknown(r) => Err(Value::Unknown(r)),
         other => Err(Value::unknown(format!(
@@ -95,6 +97,10 @@ fn arg_bool(eval: &mut Evaluator, thunk: &Thunk) -> Result<bool, Value> {
 }
 
 /// Unwraps `Result<Value, Value>` style early returns.
+fn exhausted() -> Value {
+    Value::unknown("evaluation budget exhausted")
+}
+
 macro_rules! tri {
     ($e:expr) => {
         match $e {
@@ -773,6 +779,10 @@ fn concat_strings_sep(eval: &mut Evaluator, args: &[Thunk]) -> Value {
             None => return Value::unknown("concatStringsSep of an unknown string"),
         }
     }
+    let length = parts.iter().map(|p| p.len() + sep.len()).sum();
+    if !eval.spend_bytes(length) {
+        return exhausted();
+    }
     Value::str(parts.join(&sep))
 }
 
@@ -881,6 +891,9 @@ fn replace_strings(eval: &mut Evaluator, args: &[Thunk]) -> Value {
     'outer: while i <= s.len() {
         for (pattern, replacement) in from.iter().zip(to.iter()) {
             if s[i..].starts_with(pattern.as_str()) {
+                if !eval.spend_bytes(replacement.len() + 16) {
+                    return exhausted();
+                }
                 out.push_str(replacement);
                 if pattern.is_empty() {
                     if let Some(c) = s[i..].chars().next() {
@@ -1125,6 +1138,9 @@ fn gen_list(eval: &mut Evaluator, args: &[Thunk]) -> Value {
     if !(0..=1_000_000).contains(&n) {
         return Value::unknown("genList of an unreasonable length");
     }
+    if !eval.spend(n as usize) {
+        return exhausted();
+    }
     let func = args[0].clone();
     Value::List(
         (0..n)
@@ -1140,6 +1156,9 @@ fn range(eval: &mut Evaluator, args: &[Thunk]) -> Value {
     let hi = tri!(arg_int(eval, &args[1]));
     if hi.saturating_sub(lo) > 1_000_000 {
         return Value::unknown("range too long");
+    }
+    if !eval.spend(hi.saturating_sub(lo).max(0) as usize) {
+        return exhausted();
     }
     Value::List((lo..=hi).map(|i| Thunk::value(Value::Int(i))).collect())
 }

@@ -79,6 +79,13 @@ impl SourceText {
     }
 }
 
+/// The budget outside a [`Evaluator::enter_budget`] scope.
+#[must_use]
+pub struct BudgetScope {
+    total: u64,
+    slice: u64,
+}
+
 pub struct Evaluator {
     files: Vec<SourceText>,
     file_ids: HashMap<PathBuf, FileId>,
@@ -113,7 +120,10 @@ impl Evaluator {
             globals: placeholder_env,
             lib: Thunk::value(Value::Null),
             depth: 0,
-            fuel: 200_000_000,
+            // The micros tree takes a few thousand steps; a generated tree
+            // of 20,000 options a few hundred thousand. Bulk work (lists,
+            // strings) is charged too, so this bounds time and memory.
+            fuel: 50_000_000,
             diagnostics: Vec::new(),
         };
         let (lib, builtins) = lib::build(&mut eval);
@@ -124,6 +134,48 @@ impl Evaluator {
 
     pub fn lib(&self) -> Thunk {
         self.lib.clone()
+    }
+
+    /// Pay for bulk work a single step does (building a list, a string):
+    /// false, with the budget spent, when it does not cover it.
+    pub fn spend(&mut self, amount: usize) -> bool {
+        let amount = amount as u64;
+        if amount > self.fuel {
+            self.fuel = 0;
+            return false;
+        }
+        self.fuel -= amount;
+        true
+    }
+
+    /// [`Evaluator::spend`] for the size of a string: a byte is cheaper
+    /// than an evaluation step.
+    pub fn spend_bytes(&mut self, bytes: usize) -> bool {
+        self.spend(bytes / 16)
+    }
+
+    /// Run `f` with at most `budget` steps (charged to the whole budget
+    /// too): one expensive default cannot starve the options after it.
+    pub fn with_budget<T>(&mut self, budget: u64, f: impl FnOnce(&mut Self) -> T) -> T {
+        let scope = self.enter_budget(budget);
+        let result = f(self);
+        self.leave_budget(scope);
+        result
+    }
+
+    /// Limit the steps until [`Evaluator::leave_budget`] to `budget`.
+    pub fn enter_budget(&mut self, budget: u64) -> BudgetScope {
+        let scope = BudgetScope {
+            total: self.fuel,
+            slice: budget.min(self.fuel),
+        };
+        self.fuel = scope.slice;
+        scope
+    }
+
+    pub fn leave_budget(&mut self, scope: BudgetScope) {
+        let used = scope.slice - self.fuel.min(scope.slice);
+        self.fuel = scope.total - used;
     }
 
     pub fn set_fuel(&mut self, fuel: u64) {
@@ -807,6 +859,9 @@ impl Evaluator {
                 if b.entries.is_empty() {
                     return Attrs(a);
                 }
+                if !self.spend(a.entries.len() + b.entries.len()) {
+                    return Value::unknown("evaluation budget exhausted");
+                }
                 let mut merged = value::Attrs {
                     entries: a.entries.clone(),
                 };
@@ -822,7 +877,12 @@ impl Evaluator {
                 .equal(&a, &b)
                 .map_or_else(|| Value::unknown("comparison"), |e| Bool(!e)),
             (_, Unknown(r), _) | (_, _, Unknown(r)) => Unknown(r),
-            (Concat, List(a), List(b)) => List(a.iter().chain(b.iter()).cloned().collect()),
+            (Concat, List(a), List(b)) => {
+                if !self.spend(a.len() + b.len()) {
+                    return Value::unknown("evaluation budget exhausted");
+                }
+                List(a.iter().chain(b.iter()).cloned().collect())
+            }
             (Add, Int(a), Int(b)) => Int(a.wrapping_add(b)),
             (Sub, Int(a), Int(b)) => Int(a.wrapping_sub(b)),
             (Mul, Int(a), Int(b)) => Int(a.wrapping_mul(b)),
@@ -837,7 +897,12 @@ impl Evaluator {
                     _ => a / b,
                 })
             }
-            (Add, Str(a), Str(b)) => Str(format!("{a}{b}").into()),
+            (Add, Str(a), Str(b)) => {
+                if !self.spend_bytes(a.len() + b.len()) {
+                    return Value::unknown("evaluation budget exhausted");
+                }
+                Str(format!("{a}{b}").into())
+            }
             (Add, Str(a), Path(b)) => Str(format!("{a}{}", b.display()).into()),
             (Add, Path(a), Str(b)) => {
                 Path(normalize(std::path::Path::new(&format!("{}{b}", a.display()))).into())
@@ -1037,7 +1102,12 @@ impl Evaluator {
                 InterpolPart::Interpolation(interpol) => {
                     let value = self.eval_opt(interpol.expr(), env);
                     match coerce_to_string(&value) {
-                        Some(text) => out.push_str(&text),
+                        Some(text) => {
+                            if !self.spend_bytes(out.len() + text.len()) {
+                                return Value::unknown("evaluation budget exhausted");
+                            }
+                            out.push_str(&text)
+                        }
                         None if lenient => {
                             out.push_str("${");
                             out.push_str(
