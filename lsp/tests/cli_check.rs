@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use expect_test::expect_file;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -631,4 +631,64 @@ fn many_files_in_parallel_match_one_thread() {
     assert_eq!(one.status.code(), Some(1));
     assert_eq!(text(&one.stdout), text(&four.stdout));
     assert_eq!(field(&one, "code").len(), 14 + 8);
+}
+
+/// `--eval` without Nix: one warning, then the same findings as without it.
+#[test]
+fn eval_falls_back_to_static_options_without_nix() {
+    let dir = project("eval-no-nix");
+    let statically = run(check(&dir).args(["--format", "json"]));
+    let evaluated = run(check(&dir)
+        .args(["--format", "json", "--eval"])
+        .env("PATH", "/nonexistent"));
+    let stderr = text(&evaluated.stderr);
+    assert!(
+        stderr.contains("evaluating the options with Nix failed") && stderr.contains("without Nix"),
+        "{stderr}"
+    );
+    assert_eq!(evaluated.status.code(), statically.status.code());
+    assert_eq!(field(&evaluated, "code"), field(&statically, "code"));
+    assert!(!field(&evaluated, "code").is_empty());
+}
+
+/// `eval = true` in micros.toml with Nix and the upstream trees: the
+/// option set comes from Nix and the findings are the real ones.
+#[test]
+fn eval_setting_checks_against_the_evaluated_options() {
+    let (Ok(micros_src), Ok(nixpkgs)) =
+        (std::env::var("MICROS_SRC"), std::env::var("MICROS_NIXPKGS"))
+    else {
+        eprintln!("skipped: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees");
+        return;
+    };
+    let has_nix = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|dir| dir.join("nix").is_file());
+    if !has_nix {
+        eprintln!("skipped: nix is not installed");
+        return;
+    }
+    let dir = scratch("eval-nix");
+    write(&dir, "flake.nix", FLAKE);
+    write(
+        &dir,
+        "micros.toml",
+        &format!("[sources]\nmicros = \"{micros_src}\"\nnixpkgs = \"{nixpkgs}\"\neval = true\n"),
+    );
+    write(
+        &dir,
+        "configuration.nix",
+        "{ services.getty.enable = true; services.gety.enable = true; users.alice.uid = \"1\"; }\n",
+    );
+    let output = run(micros(&dir)
+        .args(["--format", "json"])
+        .env("XDG_CACHE_HOME", dir.join("cache")));
+    assert!(
+        !text(&output.stderr).contains("failed"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        field(&output, "code"),
+        [json!("unknown-option"), json!("type-mismatch")]
+    );
 }

@@ -17,6 +17,8 @@ struct Client {
     next_id: i64,
     /// Notifications seen while waiting for something else.
     backlog: Vec<Value>,
+    /// What the server said when the option set was loaded.
+    options_summary: String,
 }
 
 fn fixtures() -> PathBuf {
@@ -40,9 +42,17 @@ fn uri(path: &Path) -> String {
 impl Client {
     /// The server process with a reader thread, before `initialize`.
     fn spawn() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_micros-lsp"))
+        Client::spawn_with(|_| {})
+    }
+
+    /// The server process, its environment adjusted by `configure`.
+    fn spawn_with(configure: impl FnOnce(&mut Command)) -> Client {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_micros-lsp"));
+        command
             .env_remove("MICROS_SRC")
-            .env_remove("MICROS_NIXPKGS")
+            .env_remove("MICROS_NIXPKGS");
+        configure(&mut command);
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -86,11 +96,16 @@ impl Client {
             messages,
             next_id: 0,
             backlog: Vec::new(),
+            options_summary: String::new(),
         }
     }
 
     fn start(root: &Path, options: Value) -> Client {
-        let mut client = Client::spawn();
+        Client::start_with(root, options, |_| {})
+    }
+
+    fn start_with(root: &Path, options: Value, configure: impl FnOnce(&mut Command)) -> Client {
+        let mut client = Client::spawn_with(configure);
         let result = client.request(
             "initialize",
             json!({ "processId": null, "rootUri": uri(root), "capabilities": { "window": { "workDoneProgress": true } },
@@ -102,12 +117,13 @@ impl Client {
         );
         client.notify("initialized", json!({}));
         // The option set is loaded before the first diagnostics that use it.
-        client.wait_for(|m| {
+        let loaded = client.wait_for(|m| {
             m["method"] == "window/logMessage"
                 && m["params"]["message"]
                     .as_str()
                     .is_some_and(|s| s.contains("options"))
         });
+        client.options_summary = loaded["params"]["message"].as_str().unwrap().into();
         client
     }
 
@@ -491,5 +507,68 @@ fn a_bad_source_setting_is_named_as_the_setting() {
         text.contains("`micros.source` is /nonexistent/micros: no such directory"),
         "{text}"
     );
+    client.shutdown();
+}
+
+/// `eval = true` without Nix: one message, then the static options.
+#[test]
+fn the_eval_setting_falls_back_to_static_options_without_nix() {
+    let root = scratch("e2e-eval-no-nix");
+    let mut options = fixture_options();
+    options["micros"]["eval"] = json!(true);
+    let mut client = Client::start_with(&root, options, |command| {
+        command.env("PATH", "/nonexistent");
+    });
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    let text = message["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("evaluating the options with Nix failed") && text.contains("without Nix"),
+        "{text}"
+    );
+    let config = root.join("configuration.nix");
+    client.open(&config, "{ services.gety.enable = true; }");
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(codes(&diagnostics), ["unknown-option"]);
+    client.shutdown();
+}
+
+/// `eval = true` with Nix and the upstream trees: the option set comes
+/// from Nix.
+#[test]
+fn the_eval_setting_uses_nix_when_asked() {
+    let (Some(micros), Some(nixpkgs)) = (
+        std::env::var("MICROS_SRC").ok().filter(|v| !v.is_empty()),
+        std::env::var("MICROS_NIXPKGS").ok().filter(|v| !v.is_empty()),
+    ) else {
+        eprintln!("skipped: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees");
+        return;
+    };
+    let has_nix = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|dir| dir.join("nix").is_file());
+    if !has_nix {
+        eprintln!("skipped: nix is not installed");
+        return;
+    }
+    let root = scratch("e2e-eval-nix");
+    let cache = root.join("cache");
+    let mut client = Client::start_with(
+        &root,
+        json!({ "micros": { "source": micros, "nixpkgs": nixpkgs, "eval": true } }),
+        |command| {
+            command.env("XDG_CACHE_HOME", &cache);
+        },
+    );
+    assert!(
+        client.options_summary.contains("with Nix"),
+        "{}",
+        client.options_summary
+    );
+    let config = root.join("configuration.nix");
+    client.open(
+        &config,
+        "{ services.getty.enable = true; services.gety.enable = true; }",
+    );
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(codes(&diagnostics), ["unknown-option"]);
     client.shutdown();
 }

@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use micros_options::model::RootKind;
-use micros_options::sources::{self, SourceFlags};
+use micros_options::sources::{self, SettingNames, SourceFlags};
 
 use super::{SourceArgs, exit};
 use crate::ide::Severity;
+use crate::nix::eval::evaluated_index;
 use crate::options::OptionIndex;
 use crate::resolve::Code;
 use config::{Policy, Project, Sources};
@@ -41,6 +42,10 @@ pub struct CheckArgs {
     /// Colour the human format: auto is on a terminal, unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Evaluate the option set with Nix instead of extracting it (runs the
+    /// flake's code; falls back to static extraction when Nix fails).
+    #[arg(long)]
+    pub eval: bool,
     /// Threads to analyse with. Default: one per core.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<std::num::NonZeroUsize>,
@@ -136,6 +141,7 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
             .as_deref()
             .map(|p| files::absolute(&cwd, p)),
         options: args.options.as_deref().map(|p| files::absolute(&cwd, p)),
+        eval: args.eval,
     }
     .or(project.sources.clone());
     let (index, notes) = load_options(&sources, root.as_deref().unwrap_or(&cwd))?;
@@ -307,6 +313,22 @@ pub fn load_options(sources: &Sources, root: &Path) -> Result<(OptionIndex, Vec<
         micros: sources.micros.clone(),
         nixpkgs: sources.nixpkgs.clone(),
     };
+    if sources.eval {
+        match evaluated_index(
+            &flags,
+            root,
+            Some(root),
+            SettingNames::CommandLine,
+            crate::nix::eval::DEFAULT_TIMEOUT,
+        ) {
+            Ok((index, _)) => return Ok((index, notes)),
+            // Asked for, but not possible here: say so once and check
+            // against the static set.
+            Err(error) => eprintln!(
+                "warning: evaluating the options with Nix failed: {error}; checking against the options extracted without Nix"
+            ),
+        }
+    }
     let explicit = |flag: &Option<PathBuf>, env: &str| {
         flag.is_some() || std::env::var_os(env).is_some_and(|v| !v.is_empty())
     };

@@ -10,15 +10,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use micros_options::OptionSet;
 use micros_options::json;
+use micros_options::model::RootKind;
+use micros_options::sources::{self, SettingNames, SourceFlags};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::process::{self, Control, Limits};
 use super::{Nix, NixError, flakes_unsupported, nix_string};
+use crate::options::OptionIndex;
 
 /// Written for this project: see its header.
 const OPTIONS_NIX: &str = include_str!("options.nix");
@@ -390,6 +394,63 @@ fn relative_declaration(path: &str, prefixes: &[(String, &str)]) -> String {
         .max_by_key(|(root, _)| root.len())
         .map(|(root, to)| format!("{to}{}", &path[root.len()..]))
         .unwrap_or_else(|| path.to_string())
+}
+
+/// The exact option set as an index, from Nix, and a summary line: the
+/// source trees when they are given (settings or environment), else the
+/// flake at `root`.
+pub fn evaluated_index(
+    flags: &SourceFlags,
+    start_dir: &Path,
+    root: Option<&Path>,
+    names: SettingNames,
+    timeout: Duration,
+) -> Result<(OptionIndex, String), String> {
+    let start = Instant::now();
+    let nix = Nix::locate().map_err(|e| e.to_string())?;
+    let sources_given = flags.micros.is_some()
+        || std::env::var_os(sources::MICROS_ENV).is_some_and(|v| !v.is_empty());
+    let target = if sources_given {
+        let micros = sources::locate_micros_as(flags, start_dir, names).map_err(|e| e.message)?;
+        let nixpkgs = sources::locate_nixpkgs_as(flags, start_dir, names).map_err(|e| e.message)?;
+        Target::Sources {
+            micros: micros.dir,
+            nixpkgs: nixpkgs.dir,
+        }
+    } else {
+        let dir = root
+            .and_then(|r| r.canonicalize().ok())
+            .filter(|r| r.join("flake.nix").is_file())
+            .ok_or("no micros source given and no flake.nix at the project root")?;
+        Target::Flake {
+            reference: dir.to_string_lossy().into_owned(),
+            dir: Some(dir),
+        }
+    };
+    let micros_root = match &target {
+        Target::Sources { micros, nixpkgs } => vec![
+            (RootKind::Micros, micros.clone()),
+            (RootKind::Nixpkgs, nixpkgs.clone()),
+        ],
+        Target::Flake { .. } => Vec::new(),
+    };
+    let mut request = EvalRequest::new(target);
+    request.user_root = root.map(Path::to_path_buf);
+    request.timeout = timeout;
+    let evaluated = evaluate_options(&nix, &request).map_err(|e| e.to_string())?;
+    let count = evaluated.options.flatten().len();
+    let mut index = OptionIndex::new(Arc::new(evaluated.options), true);
+    index.roots.extend(micros_root);
+    let summary = format!(
+        "evaluated {count} MicrOS options with Nix{} in {:.1} s",
+        if evaluated.from_cache {
+            " (cached)"
+        } else {
+            ""
+        },
+        start.elapsed().as_secs_f64()
+    );
+    Ok((index, summary))
 }
 
 #[cfg(test)]

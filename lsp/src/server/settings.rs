@@ -2,12 +2,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use micros_options::model::RootKind;
 use micros_options::sources::{self, SettingNames, SourceFlags};
 
+use crate::nix::eval::evaluated_index;
 use crate::options::OptionIndex;
+
+/// How long the server lets Nix evaluate before falling back.
+const EVAL_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -17,6 +21,8 @@ pub struct Settings {
     pub nixpkgs: Option<PathBuf>,
     /// An options.json to use instead of extracting.
     pub options: Option<PathBuf>,
+    /// Evaluate the options with Nix (runs the flake's code: opt-in only).
+    pub eval: bool,
 }
 
 impl Settings {
@@ -39,6 +45,9 @@ impl Settings {
         }
         if let Some(options) = path("options") {
             self.options = options;
+        }
+        if let Some(eval) = section.get("eval").and_then(serde_json::Value::as_bool) {
+            self.eval = eval;
         }
     }
 }
@@ -93,6 +102,20 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
     let start_dir = root
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    if settings.eval {
+        match evaluated_index(&flags, &start_dir, root, SettingNames::Editor, EVAL_TIMEOUT) {
+            Ok((index, summary)) => {
+                return Loaded {
+                    index,
+                    summary,
+                    warnings,
+                };
+            }
+            Err(error) => warnings.push(format!(
+                "micros: evaluating the options with Nix failed: {error}. Using the options extracted without Nix."
+            )),
+        }
+    }
     let micros = match sources::locate_micros_as(&flags, &start_dir, SettingNames::Editor) {
         Ok(located) => located.dir,
         Err(error) => {
@@ -158,5 +181,10 @@ mod tests {
         assert_eq!(settings.options, Some(PathBuf::from("o.json")));
         settings.update(&serde_json::json!("garbage"));
         assert_eq!(settings.options, Some(PathBuf::from("o.json")));
+        assert!(!settings.eval);
+        settings.update(&serde_json::json!({ "micros": { "eval": true } }));
+        assert!(settings.eval);
+        settings.update(&serde_json::json!({ "eval": "yes" }));
+        assert!(settings.eval);
     }
 }

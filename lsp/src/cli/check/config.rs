@@ -75,6 +75,7 @@ struct SourcesTable {
     micros: Option<PathBuf>,
     nixpkgs: Option<PathBuf>,
     options: Option<PathBuf>,
+    eval: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +92,8 @@ pub struct Sources {
     pub micros: Option<PathBuf>,
     pub nixpkgs: Option<PathBuf>,
     pub options: Option<PathBuf>,
+    /// Evaluate the options with Nix (opt-in: it runs the flake's code).
+    pub eval: bool,
 }
 
 impl Sources {
@@ -100,6 +103,7 @@ impl Sources {
             micros: self.micros.or(fallback.micros),
             nixpkgs: self.nixpkgs.or(fallback.nixpkgs),
             options: self.options.or(fallback.options),
+            eval: self.eval || fallback.eval,
         }
     }
 }
@@ -177,6 +181,7 @@ fn parse(path: &Path, text: &str) -> Result<Project, String> {
             micros: resolve(file.sources.micros),
             nixpkgs: resolve(file.sources.nixpkgs),
             options: resolve(file.sources.options),
+            eval: file.sources.eval,
         },
         allow: file.check.allow,
         deny: file.check.deny,
