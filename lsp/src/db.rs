@@ -272,4 +272,38 @@ mod tests {
                 .any(|e| e.starts_with("resolution("))
         );
     }
+
+    /// Work on a snapshot that an edit made stale is cancelled, and the
+    /// edit waits for it rather than racing it.
+    #[test]
+    fn a_newer_edit_cancels_stale_work() {
+        let f = fixture("{ services.getty.enable = true; }");
+        let file = f.file();
+        let mut host = f.host;
+        let analysis = host.snapshot();
+        let (started, running) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            for round in 0..10_000_000u64 {
+                match analysis.diagnostics(file) {
+                    Ok(_) if round == 0 => started.send(()).unwrap(),
+                    Ok(_) => {}
+                    Err(salsa::Cancelled::PendingWrite) => return Some(round),
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            None
+        });
+        running.recv().unwrap();
+        host.set_file(
+            Path::new("/configuration.nix"),
+            "{ services.getty.enable = 1; }".into(),
+        );
+        let cancelled_after = worker.join().unwrap();
+        assert!(
+            cancelled_after.is_some(),
+            "the stale worker was never cancelled"
+        );
+        let fresh = host.snapshot().diagnostics(file).unwrap();
+        assert_eq!(fresh.len(), 1, "{fresh:?}");
+    }
 }
