@@ -13,5 +13,4 @@ pub mod load;
 pub mod man;
 pub mod markdown;
 pub mod reference;
-pub mod report;
 pub mod search;

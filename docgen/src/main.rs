@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use micros_docgen::reference::{self, Settings};
-use micros_docgen::{book, load, man, report};
-use micros_options::{Diagnostic, Severity};
+use micros_docgen::{book, load, man};
+use micros_options::{Diagnostic, Severity, report};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -153,7 +153,7 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
         );
     }
     diagnostics.extend(reference.diagnostics.iter().cloned());
-    print_diagnostics(&diagnostics, &cwd, color);
+    print_diagnostics(&diagnostics, color);
 
     if cli.book.is_some() || cli.out.is_some() {
         let standalone = cli.book.is_none();
@@ -242,15 +242,13 @@ fn print_warning(message: &str, color: bool) {
     }
 }
 
-fn print_diagnostics(diagnostics: &[Diagnostic], cwd: &Path, color: bool) {
+fn print_diagnostics(diagnostics: &[Diagnostic], color: bool) {
     let mut sources: std::collections::HashMap<PathBuf, Option<String>> = Default::default();
     for diagnostic in diagnostics {
         let source = sources
             .entry(diagnostic.file.clone())
             .or_insert_with(|| std::fs::read_to_string(&diagnostic.file).ok());
-        eprintln!(
-            "{}\n",
-            report::render(diagnostic, source.as_deref(), Some(cwd), color)
-        );
+        // A blank line after each, as rustc does.
+        eprintln!("{}", report::render(diagnostic, source.as_deref(), color));
     }
 }

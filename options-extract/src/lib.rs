@@ -2,12 +2,14 @@
 //!
 //! [`model`] is what an option is; [`extract`] obtains the options of a
 //! module tree without running Nix; [`json`] reads and writes options.json
-//! in the nixpkgs schema; [`sources`] finds the micros and nixpkgs trees.
+//! in the nixpkgs schema; [`sources`] finds the micros and nixpkgs trees;
+//! [`report`] renders a [`Diagnostic`] the way rustc does.
 
 pub mod eval;
 pub mod extract;
 pub mod json;
 pub mod model;
+pub mod report;
 pub mod sources;
 pub mod syntax;
 

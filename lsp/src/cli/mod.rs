@@ -4,7 +4,6 @@ pub mod build;
 pub mod check;
 pub mod eval;
 pub mod options;
-pub mod report;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

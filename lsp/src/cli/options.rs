@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use micros_options::model::{LiteralKind, OptionDecl, RootKind};
 use micros_options::sources::{self, SourceFlags};
-use micros_options::{Diagnostic, ExtractRequest, ModuleSource, Root, Severity, extract, json};
+use micros_options::{
+    Diagnostic, ExtractRequest, ModuleSource, Root, Severity, extract, json, report,
+};
 
 use super::eval::NixEvalArgs;
-use super::{SourceArgs, exit, report};
+use super::{SourceArgs, exit};
 
 #[derive(Debug, Clone, Args)]
 pub struct OptionsArgs {

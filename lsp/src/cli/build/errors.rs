@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use micros_options::{Diagnostic, OptionSet, Severity};
+use micros_options::{Diagnostic, OptionSet, Severity, report};
 use regex::Regex;
 
-use crate::cli::report;
 use crate::nix::log::Message;
 use crate::nix::source_map::SourceMap;
 

@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use micros_options::report;
 use serde_json::{Value, json};
 
 use super::config::{CODES, description};
-use crate::cli::report;
 use crate::ide::Severity;
 
 /// A diagnostic as reported: after the policy and the suppressions.

@@ -1,12 +1,15 @@
 //! Diagnostics as a person reads them, in the manner of rustc:
-//! `file:line:col`, the source line, a caret under the span.
+//! `file:line:col`, the source line, a caret under the span. Shared by the
+//! `micros` command line and `micros-docgen` so both print alike.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use micros_options::{Diagnostic, Severity};
+use crate::{Diagnostic, Severity};
 
 /// Render one diagnostic. `source` is the file's text when it can be read.
+/// The file is shown relative to the current directory when it lies below
+/// it. The text ends with a newline.
 pub fn render(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> String {
     render_coded(diagnostic, None, None, source, color)
 }
@@ -120,6 +123,28 @@ mod tests {
               |   ^^^^^
         "#]]
         .assert_eq(&rendered);
+    }
+
+    #[test]
+    fn shows_files_below_the_current_directory_relative_to_it() {
+        let cwd = std::env::current_dir().expect("a current directory");
+        let diagnostic = Diagnostic {
+            severity: Severity::Warning,
+            file: cwd.join("micros/modules/a.nix"),
+            line: 2,
+            column: 7,
+            range: Some((8, 21)),
+            message: "{option}`x.y` names no option".into(),
+        };
+        let source = "{\n  See {option}`x.y`.\n}\n";
+        expect_test::expect![[r#"
+            warning: {option}`x.y` names no option
+              --> micros/modules/a.nix:2:7
+              |
+            2 |   See {option}`x.y`.
+              |       ^^^^^^^^^^^^^
+        "#]]
+        .assert_eq(&render(&diagnostic, Some(source), false));
     }
 
     #[test]
