@@ -12,10 +12,13 @@
 ;;
 ;;   (require 'micros)
 ;;   (setq micros-source "~/src/micros")          ; optional, see below
+;;   (setq micros-eval t)                         ; optional: options from Nix
 ;;   (add-hook 'nix-mode-hook #'eglot-ensure)     ; or M-x eglot
 ;;
 ;; Without `micros-source' the server uses MICROS_SRC / MICROS_NIXPKGS, then
-;; the micros input of the project's flake.lock.  Eglot runs one server per
+;; the micros input of the project's flake.lock.  With `micros-eval' the
+;; server evaluates the options with Nix, which runs the flake's code: it
+;; is off unless you turn it on.  Eglot runs one server per
 ;; buffer: for Nix buffers micros-lsp takes the place of nil or rnix-lsp.
 
 ;;; Code:
@@ -53,6 +56,16 @@
   :type '(choice (const :tag "Extract" nil) file)
   :set #'micros--set-and-notify)
 
+(defcustom micros-eval nil
+  "Evaluate the option set with Nix (`micros.eval').
+Exact where a declaration depends on evaluation, but it runs the flake's
+Nix code (micros's modules, and the project's flake and its inputs when
+`micros-source' is nil), so it is off unless you turn it on.  Needs `nix'
+on the server's PATH; when Nix is missing, fails or takes over 60 s, the
+server says so once and uses the options extracted without Nix."
+  :type 'boolean
+  :set #'micros--set-and-notify)
+
 (defcustom micros-major-modes '(nix-mode nix-ts-mode micros-nix-mode)
   "Major modes whose buffers micros-lsp serves."
   :type '(repeat symbol))
@@ -63,15 +76,16 @@ reads them from the workspace root."
   (if (string-prefix-p "~" path) (expand-file-name path) path))
 
 (defun micros-settings ()
-  "The `micros' settings section, as a plist for JSON."
-  (let (settings)
-    (dolist (entry `((:options . ,micros-options)
-                     (:nixpkgs . ,micros-nixpkgs)
-                     (:source . ,micros-source)))
-      (when (and (cdr entry) (not (string-empty-p (cdr entry))))
-        (setq settings (plist-put settings (car entry) (micros--path (cdr entry))))))
-    ;; An empty plist would be JSON null; send an empty object instead.
-    (or settings (make-hash-table))))
+  "The `micros' settings section, as a plist for JSON.
+Every key is sent, an unset path as null (nil) and `eval' as true or
+false, so that clearing a variable clears the setting in a running server
+too (the server ignores a null `eval', hence `:json-false')."
+  (let ((path (lambda (value)
+                (and value (not (string-empty-p value)) (micros--path value)))))
+    (list :source (funcall path micros-source)
+          :nixpkgs (funcall path micros-nixpkgs)
+          :options (funcall path micros-options)
+          :eval (if micros-eval t :json-false))))
 
 (defun micros--contact (&optional _interactive)
   "The eglot contact: the server and its initializationOptions.

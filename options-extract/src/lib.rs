@@ -3,8 +3,10 @@
 //! [`model`] is what an option is; [`extract`] obtains the options of a
 //! module tree without running Nix; [`json`] reads and writes options.json
 //! in the nixpkgs schema; [`sources`] finds the micros and nixpkgs trees;
-//! [`report`] renders a [`Diagnostic`] the way rustc does.
+//! [`report`] renders a [`Diagnostic`] the way rustc does. [`bench_support`]
+//! serves the workspace's benchmarks only.
 
+pub mod bench_support;
 pub mod eval;
 pub mod extract;
 pub mod json;

@@ -5,8 +5,10 @@
 ;; Environment: MICROS_LSP (the server), MICROS_TEST_SOURCE and
 ;; MICROS_TEST_NIXPKGS (passed only through micros.el's settings).  Checks
 ;; that the unknown-option diagnostic arrives through flymake, that hover
-;; (eldoc) on an option shows its description, and that completion after
-;; `services.' offers getty.  Exits 0 when all pass, 1 with a message.
+;; (eldoc) on an option shows its description, that completion after
+;; `services.' offers getty, and that changed settings (`micros-source',
+;; `micros-eval') reach the running server.  Exits 0 when all pass, 1 with
+;; a message.
 
 ;;; Code:
 
@@ -73,6 +75,30 @@
     (if (search-forward text nil t) (match-beginning 0)
       (micros-test-fail "the fixture has no `%s'" text))))
 
+(defvar micros-test-said nil
+  "The server's messages, newest first: (shown . TEXT) for showMessage,
+\(nil . TEXT) for logMessage.  Warnings come before the summary line of
+the option load they belong to.")
+
+(advice-add 'eglot-handle-notification :before
+            (lambda (_server method &rest params)
+              (pcase method
+                ('window/showMessage (push (cons t (plist-get params :message)) micros-test-said))
+                ('window/logMessage (push (cons nil (plist-get params :message)) micros-test-said)))))
+
+(defun micros-test-next-load (what)
+  "The warnings shown up to the next option load's summary, which is consumed."
+  (let* ((in-order nil)
+         (summary
+          (micros-test-wait
+           (format "no option load %s; the server said %S" what (reverse micros-test-said))
+           (lambda ()
+             (setq in-order (reverse micros-test-said))
+             (cl-position-if (lambda (m) (and (not (car m)) (string-match-p "options" (cdr m))))
+                             in-order)))))
+    (setq micros-test-said (reverse (nthcdr (1+ summary) in-order)))
+    (mapcar #'cdr (cl-remove-if-not #'car (cl-subseq in-order 0 summary)))))
+
 (defun micros-test-run ()
   (setq micros-lsp-program (micros-test-env "MICROS_LSP")
         micros-source (micros-test-env "MICROS_TEST_SOURCE")
@@ -84,8 +110,12 @@
   (unless (eq major-mode 'micros-nix-mode)
     (micros-test-fail "the buffer is in %s, not micros-nix-mode" major-mode))
 
-  ;; 1. Start the server eglot-server-programs names for this buffer.
-  (apply #'eglot (eglot--guess-contact))
+  ;; 1. Start the server eglot-server-programs names for this buffer, with
+  ;; no `nix' on its PATH: step 6 turns evaluation on and expects it to
+  ;; fail and fall back.
+  (let ((process-environment (cons (concat "PATH=" (expand-file-name "no-such-bin"))
+                                   process-environment)))
+    (apply #'eglot (eglot--guess-contact)))
   (let ((server (micros-test-wait "eglot did not connect" #'eglot-current-server)))
     (micros-test-log "connected %s (%s)" (plist-get (eglot--server-info server) :name)
                      (mapconcat #'identity (process-command (jsonrpc--process server)) " "))
@@ -163,7 +193,25 @@
                       (lambda () (not (funcall unknown))))
     (customize-set-variable 'micros-source source)
     (micros-test-wait "no diagnostic after restoring micros-source" unknown)
-    (micros-test-log "micros-reconfigure: option checks went off and on again"))
+    (micros-test-log "micros-reconfigure: option checks went off and on again")
+
+    ;; 6. micros-eval reaches the server as true: without Nix it says so
+    ;; once and keeps the options extracted without Nix; set back to nil,
+    ;; it is sent as false and the server reloads without trying.
+    (setq micros-test-said nil)            ; step 5's last load has reported
+    (customize-set-variable 'micros-eval t)
+    (let ((warned (micros-test-next-load "with micros-eval")))
+      (unless (and (= (length warned) 1)
+                   (string-match-p "evaluating the options with Nix failed" (car warned)))
+        (micros-test-fail "micros-eval without Nix: expected one message saying evaluation failed, got %S"
+                          warned))
+      (micros-test-wait "no diagnostic from the options extracted without Nix" unknown)
+      (micros-test-log "micros-eval without nix: %s" (car warned)))
+    (customize-set-variable 'micros-eval nil)
+    (let ((quiet (micros-test-next-load "after turning micros-eval off")))
+      (when quiet
+        (micros-test-fail "turning micros-eval off did not stop evaluation: %S" quiet)))
+    (micros-test-log "micros-eval off: the server reloaded without trying Nix"))
 
   (micros-test-log "all checks passed")
   (let ((server (eglot-current-server)))

@@ -38,9 +38,14 @@ if server.get("args", []) != []:
     fail(f"micros-lsp takes no arguments, the snippet passes {server['args']!r}")
 
 settings = server.get("config", {}).get("micros", {})
-unknown = set(settings) - {"source", "nixpkgs", "options"}
+kinds = {"source": str, "nixpkgs": str, "options": str, "eval": bool}
+unknown = set(settings) - set(kinds)
 if unknown:
     fail(f"settings the server does not read: {sorted(unknown)}")
+for key, value in settings.items():
+    # The server ignores a value of the wrong type.
+    if not isinstance(value, kinds[key]):
+        fail(f"config.micros.{key} is {value!r}, expected a {kinds[key].__name__}")
 
 nix = [lang for lang in doc.get("language", []) if lang.get("name") == "nix"]
 if len(nix) != 1:

@@ -63,10 +63,48 @@ local function capture(title)
   out:close()
 end
 
+-- The server's messages in order, kept off the screen (the recorded screens
+-- stay as they are): warnings (showMessage) come before the summary line
+-- (logMessage) of the option load they belong to.
+local said = {}
+vim.lsp.handlers["window/showMessage"] = function(_, result)
+  table.insert(said, { shown = true, message = result.message })
+end
+vim.lsp.handlers["window/logMessage"] = function(_, result)
+  table.insert(said, { shown = false, message = result.message })
+end
+
+-- The warnings shown up to the next option load's summary, which it consumes.
+local function next_load(what)
+  local shown
+  if not vim.wait(timeout, function()
+    for i, entry in ipairs(said) do
+      if not entry.shown and entry.message:find("options", 1, true) then
+        shown = {}
+        for j = 1, i - 1 do
+          if said[j].shown then
+            table.insert(shown, said[j].message)
+          end
+        end
+        for _ = 1, i do
+          table.remove(said, 1)
+        end
+        return true
+      end
+    end
+    return false
+  end, 50) then
+    fail("no option load " .. what .. " within " .. timeout .. " ms; the server said: " .. vim.inspect(said))
+  end
+  return shown
+end
+
 local ok, err = pcall(function()
   local micros = require("micros")
   micros.setup({
-    cmd = { require_env("MICROS_LSP") },
+    -- No `nix` on the server's PATH: step 6 turns evaluation on and
+    -- expects it to fail and fall back.
+    cmd = { "env", "PATH=" .. vim.fn.getcwd() .. "/no-such-bin", require_env("MICROS_LSP") },
     settings = {
       source = require_env("MICROS_TEST_SOURCE"),
       nixpkgs = require_env("MICROS_TEST_NIXPKGS"),
@@ -234,7 +272,30 @@ local ok, err = pcall(function()
   end
   log("set_settings: option checks went off and on again")
 
-  -- 6. :MicrosRestart brings up a new server that publishes again.
+  -- 6. eval = true reaches the server as a boolean: without Nix it says so
+  -- once and keeps the options extracted without Nix; dropped from the
+  -- settings, it is sent as false and the server reloads without trying.
+  -- Step 5's last load has reported: its diagnostic is back.
+  said = {}
+  micros.set_settings(vim.tbl_extend("force", settings, { eval = true }))
+  local warned = next_load("with eval = true")
+  if #warned ~= 1 or not warned[1]:find("evaluating the options with Nix failed", 1, true) then
+    fail("eval = true without Nix: expected one message saying evaluation failed, got " .. vim.inspect(warned))
+  end
+  if not vim.wait(timeout, function()
+    return unknown_option() ~= nil
+  end, 50) then
+    fail("no diagnostic from the options extracted without Nix; diagnostics: " .. diagnostics_text())
+  end
+  log("eval = true without nix: " .. warned[1])
+  micros.set_settings(settings)
+  local quiet = next_load("after dropping eval")
+  if #quiet ~= 0 then
+    fail("dropping eval did not turn evaluation off: " .. vim.inspect(quiet))
+  end
+  log("eval dropped: the server reloaded without trying Nix")
+
+  -- 7. :MicrosRestart brings up a new server that publishes again.
   local old_id = client.id
   vim.cmd("MicrosRestart")
   if not vim.wait(timeout, function()

@@ -1,15 +1,27 @@
 // The `micros` settings as the server reads them (lsp/src/server/settings.rs):
-// the section `micros` with `source`, `nixpkgs` and `options`, each a path
-// or absent. Pure, so that it is tested without VS Code.
+// the section `micros` with the paths `source`, `nixpkgs` and `options`, each
+// a path or absent, and the flag `eval`. Pure, so that it is tested without
+// VS Code.
 
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** The keys of the `micros` section the server reads. */
-export const SERVER_KEYS = ["source", "nixpkgs", "options"] as const;
-export type ServerKey = (typeof SERVER_KEYS)[number];
+/** The path keys of the `micros` section the server reads. */
+export const PATH_KEYS = ["source", "nixpkgs", "options"] as const;
+export type PathKey = (typeof PATH_KEYS)[number];
 
-export type ServerSettings = Partial<Record<ServerKey, string>>;
+/** The boolean keys of the `micros` section; all default to false. */
+export const FLAG_KEYS = ["eval"] as const;
+export type FlagKey = (typeof FLAG_KEYS)[number];
+
+/** Every key of the `micros` section the server reads. */
+export const SERVER_KEYS = [...PATH_KEYS, ...FLAG_KEYS] as const;
+export type ServerKey = PathKey | FlagKey;
+
+export type ServerSettings = Partial<Record<PathKey, string> & Record<FlagKey, boolean>>;
+
+/** What is sent: every key, so that the server forgets what was cleared. */
+export type ServerSection = Record<PathKey, string | null> & Record<FlagKey, boolean>;
 
 /** Where `~` and `${workspaceFolder}` point. */
 export interface Context {
@@ -38,15 +50,21 @@ export function expandPath(value: string, context: Context): string {
 
 /**
  * The section the server is sent, from a reader of `micros.<key>`. Empty
- * and non-string values are left out, so the server falls back to its own
- * discovery (environment, flake.lock).
+ * and non-string paths and non-boolean flags are left out, so the server
+ * falls back to its own discovery (environment, flake.lock) and defaults.
  */
 export function serverSettings(get: (key: ServerKey) => unknown, context: Context): ServerSettings {
   const settings: ServerSettings = {};
-  for (const key of SERVER_KEYS) {
+  for (const key of PATH_KEYS) {
     const value = get(key);
     if (typeof value === "string" && value.trim() !== "") {
       settings[key] = expandPath(value, context);
+    }
+  }
+  for (const key of FLAG_KEYS) {
+    const value = get(key);
+    if (typeof value === "boolean") {
+      settings[key] = value;
     }
   }
   return settings;
@@ -54,13 +72,17 @@ export function serverSettings(get: (key: ServerKey) => unknown, context: Contex
 
 /**
  * The payload for initializationOptions and workspace/didChangeConfiguration.
- * Keys that are unset are sent as null so that clearing a setting in the
- * editor clears it in a running server too.
+ * Unset paths are sent as null and unset flags as false (the server ignores
+ * a null flag), so that clearing a setting in the editor clears it in a
+ * running server too.
  */
-export function serverPayload(settings: ServerSettings): { micros: Record<ServerKey, string | null> } {
-  const micros = {} as Record<ServerKey, string | null>;
-  for (const key of SERVER_KEYS) {
+export function serverPayload(settings: ServerSettings): { micros: ServerSection } {
+  const micros = {} as ServerSection;
+  for (const key of PATH_KEYS) {
     micros[key] = settings[key] ?? null;
+  }
+  for (const key of FLAG_KEYS) {
+    micros[key] = settings[key] ?? false;
   }
   return { micros };
 }

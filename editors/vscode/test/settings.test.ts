@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { test } from "node:test";
-import { changeAction, expandPath, serverPayload, serverSettings } from "../src/settings";
+import { FLAG_KEYS, PATH_KEYS, changeAction, expandPath, serverPayload, serverSettings } from "../src/settings";
 
 const context = { home: "/home/ada", workspaceFolder: "/work/site" };
 
@@ -9,9 +11,20 @@ test("settings map to the server's `micros` section, empty ones left out", () =>
   assert.deepEqual(serverSettings((key) => values[key], context), { source: "/home/ada/src/micros" });
 });
 
-test("unset keys are sent as null, so clearing a setting clears it in the server", () => {
-  assert.deepEqual(serverPayload({ source: "/m" }), { micros: { source: "/m", nixpkgs: null, options: null } });
-  assert.deepEqual(serverPayload({}), { micros: { source: null, nixpkgs: null, options: null } });
+test("`eval` is sent as a boolean; strings and other values are not taken for one", () => {
+  assert.deepEqual(serverSettings((key) => (key === "eval" ? true : undefined), context), { eval: true });
+  assert.deepEqual(serverSettings((key) => (key === "eval" ? false : ""), context), { eval: false });
+  for (const value of ["true", 1, null, undefined]) {
+    assert.deepEqual(serverSettings((key) => (key === "eval" ? value : undefined), context), {});
+  }
+});
+
+test("unset paths are sent as null and unset flags as false, so clearing a setting clears it in the server", () => {
+  assert.deepEqual(serverPayload({ source: "/m" }), { micros: { source: "/m", nixpkgs: null, options: null, eval: false } });
+  assert.deepEqual(serverPayload({ eval: true }), { micros: { source: null, nixpkgs: null, options: null, eval: true } });
+  assert.deepEqual(serverPayload({}), { micros: { source: null, nixpkgs: null, options: null, eval: false } });
+  // What crosses the wire: a real JSON boolean, never null, for the flag.
+  assert.equal(JSON.stringify(serverPayload({}).micros.eval), "false");
 });
 
 test("~ and ${workspaceFolder} are expanded; relative paths stay relative for the server", () => {
@@ -28,7 +41,23 @@ test("a changed server path restarts; a changed option source is forwarded; othe
   const affects = (changed: string[]) => (section: string) => changed.some((c) => c === section || c.startsWith(section + "."));
   assert.equal(changeAction(affects(["micros.server.path"])), "restart");
   assert.equal(changeAction(affects(["micros.nixpkgs"])), "notify");
+  assert.equal(changeAction(affects(["micros.eval"])), "notify");
   assert.equal(changeAction(affects(["micros.options", "micros.server.path"])), "restart");
   assert.equal(changeAction(affects(["micros.trace.server"])), "none");
   assert.equal(changeAction(affects(["editor.fontSize"])), "none");
+});
+
+test("every key sent to the server is a setting in package.json, of the type it is sent as", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../package.json"), "utf8"));
+  const properties = manifest.contributes.configuration.properties;
+  for (const key of PATH_KEYS) {
+    assert.equal(properties[`micros.${key}`]?.type, "string", `micros.${key}`);
+    assert.equal(properties[`micros.${key}`].default, "", `micros.${key}`);
+  }
+  for (const key of FLAG_KEYS) {
+    assert.equal(properties[`micros.${key}`]?.type, "boolean", `micros.${key}`);
+    assert.equal(properties[`micros.${key}`].default, false, `micros.${key}`);
+  }
+  // Evaluation runs the flake's code: the setting says so.
+  assert.match(properties["micros.eval"].markdownDescription, /runs the flake's Nix code/);
 });

@@ -1,7 +1,7 @@
 -- micros-lsp for Neovim 0.7 and later, without dependencies.
 --
 --   require("micros").setup({
---     settings = { source = "~/src/micros", nixpkgs = "~/src/nixpkgs" },
+--     settings = { source = "~/src/micros", nixpkgs = "~/src/nixpkgs", eval = false },
 --   })
 --
 -- Starts one `micros-lsp` per project root for `nix` buffers and attaches it.
@@ -18,7 +18,9 @@ local defaults = {
   -- server finds the micros input in its flake.lock.
   root_markers = { "flake.nix", "flake.lock", ".git" },
   -- The `micros` settings section: source, nixpkgs, options (paths;
-  -- relative ones are taken from the workspace root).
+  -- relative ones are taken from the workspace root) and eval (boolean:
+  -- evaluate the options with Nix, which runs the flake's code; off unless
+  -- set).
   settings = {},
   on_attach = nil,
   capabilities = nil,
@@ -34,17 +36,42 @@ local function notify(message, level)
   vim.notify("micros: " .. message, level or vim.log.levels.INFO)
 end
 
--- Paths users write with `~`; the server does not expand them.
+local path_keys = { "source", "nixpkgs", "options" }
+local flag_keys = { "eval" }
+
+-- The section as sent: `~` expanded in paths (the server does not expand
+-- them), and every key the server reads present, an unset path as null and
+-- an unset flag as false (the server ignores a null flag), so that a key
+-- left out of set_settings is cleared in a running server too.
 local function expand_settings(settings)
   local out = {}
   for key, value in pairs(settings or {}) do
+    out[key] = value
+  end
+  for _, key in ipairs(path_keys) do
+    local value = out[key]
     if type(value) == "string" and value ~= "" then
       out[key] = vim.fn.expand(value)
-    else
-      out[key] = value
+    elseif value == nil then
+      out[key] = vim.NIL
+    end
+  end
+  for _, key in ipairs(flag_keys) do
+    if out[key] == nil then
+      out[key] = false
     end
   end
   return out
+end
+
+-- A flag that is not a boolean would be ignored by the server; say so.
+local function validate_settings(settings)
+  for _, key in ipairs(flag_keys) do
+    local value = (settings or {})[key]
+    if value ~= nil and type(value) ~= "boolean" then
+      error(("micros: settings.%s must be true or false, not %s"):format(key, vim.inspect(value)), 3)
+    end
+  end
 end
 
 function M.find_root(path, markers)
@@ -166,6 +193,7 @@ end
 
 --- Change the `micros` settings; running servers are told at once.
 function M.set_settings(settings)
+  validate_settings(settings)
   M.config.settings = settings or {}
   local section = expand_settings(M.config.settings)
   for _, client in ipairs(clients()) do
@@ -224,6 +252,7 @@ function M.setup(opts)
     settings = { opts.settings, "table", true },
     on_attach = { opts.on_attach, "function", true },
   })
+  validate_settings(opts.settings)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts)
   -- Lists replace the defaults rather than merging index by index.
   for _, key in ipairs({ "cmd", "filetypes", "root_markers" }) do

@@ -1,0 +1,94 @@
+//! What the workspace's benchmarks share (`benches/` of this crate, of
+//! `micros-lsp` and of `micros-docgen`): which trees to measure, and how
+//! much memory a run took. The tools themselves never call it; it lives
+//! here because every benchmark already depends on this crate.
+
+use std::path::{Path, PathBuf};
+
+use crate::sources::{MICROS_ENV, NIXPKGS_ENV};
+
+/// The micros and nixpkgs trees a benchmark measures.
+#[derive(Debug, Clone)]
+pub struct Trees {
+    pub micros: PathBuf,
+    pub nixpkgs: PathBuf,
+    /// Whether they are the upstream trees (MICROS_SRC and MICROS_NIXPKGS)
+    /// rather than the project's fixture tree, for the benchmark's label.
+    pub upstream: bool,
+}
+
+/// MICROS_SRC and MICROS_NIXPKGS when both are set, otherwise the
+/// project's fixture tree, so that a benchmark runs anywhere.
+pub fn trees() -> Trees {
+    let env = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match (env(MICROS_ENV), env(NIXPKGS_ENV)) {
+        (Some(micros), Some(nixpkgs)) => Trees {
+            micros,
+            nixpkgs,
+            upstream: true,
+        },
+        _ => {
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+            Trees {
+                micros: fixtures.join("micros"),
+                nixpkgs: fixtures.join("nixpkgs"),
+                upstream: false,
+            }
+        }
+    }
+}
+
+/// This process's peak resident memory in KiB (`VmHWM`), where
+/// `/proc/self/status` tells it.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+const PEAK_RSS_FLAG: &str = "--peak-rss-of";
+
+/// The scenario to run once when this process is a child started by
+/// [`child_peak_rss_kib`]; it then prints [`peak_rss_kib`] and exits.
+pub fn peak_rss_scenario() -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != PEAK_RSS_FLAG);
+    args.next()?;
+    args.next()
+}
+
+/// The peak memory of `scenario` alone: this benchmark run again in a
+/// child process, which answers [`peak_rss_scenario`] with `scenario`.
+pub fn child_peak_rss_kib(scenario: &str) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let output = std::process::Command::new(exe)
+        .args([PEAK_RSS_FLAG, scenario])
+        .output()
+        .ok()?;
+    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_peak_memory_of_this_process() {
+        // Linux has /proc; a test process holds at least a megabyte.
+        let kib = peak_rss_kib().expect("VmHWM in /proc/self/status");
+        assert!(kib >= 1024, "{kib} KiB");
+    }
+
+    #[test]
+    fn the_trees_are_a_micros_tree_with_its_nixpkgs() {
+        let trees = trees();
+        let request = crate::sources::micros_request(&trees.micros, Some(&trees.nixpkgs))
+            .unwrap_or_else(|e| panic!("{trees:?}: {e}"));
+        assert!(!request.modules.is_empty(), "{trees:?}");
+    }
+}
