@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use micros_docgen::{book, load, man, reference};
+use micros_options::bench_support;
 use micros_options::model::{
     Declaration, EnumValue, IntType, Literal, OptionDecl, OptionSet, OptionType, RootKind,
     SourceFile,
@@ -25,12 +26,11 @@ const GENERATED: usize = 20_000;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(pos) = args.iter().position(|a| a == "--peak-rss-of") {
-        let scenario = &args[pos + 1];
-        let (json, _) = scenario_json(scenario);
+    if let Some(scenario) = bench_support::peak_rss_scenario() {
+        let (json, _) = scenario_json(&scenario);
         let work = work_dir(&format!("{scenario}-rss"));
         std::hint::black_box(site(&json, &work));
-        println!("{}", peak_rss_kib());
+        println!("{}", bench_support::peak_rss_kib().unwrap_or(0));
         return;
     }
     let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
@@ -62,7 +62,7 @@ fn main() {
         let start = Instant::now();
         std::hint::black_box(man::render(&set, "MicrOS"));
         let man_time = start.elapsed();
-        let peak = child_peak_rss(scenario);
+        let peak = bench_support::child_peak_rss_kib(scenario);
         println!(
             "{:<34} {:>7} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} {:>7} | {:>7}",
             label,
@@ -158,22 +158,14 @@ fn scenario_json(scenario: &str) -> (PathBuf, String) {
 }
 
 fn micros_set() -> (OptionSet, String) {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    let (micros, nixpkgs, label) = match (env("MICROS_SRC"), env("MICROS_NIXPKGS")) {
-        (Some(micros), Some(nixpkgs)) => (micros, nixpkgs, "micros (upstream + nixpkgs mods)"),
-        _ => (
-            fixtures.join("micros"),
-            fixtures.join("nixpkgs"),
-            "micros fixture (no MICROS_SRC)",
-        ),
-    };
-    let request = micros_options::sources::micros_request(&micros, Some(&nixpkgs))
+    let trees = bench_support::trees();
+    let request = micros_options::sources::micros_request(&trees.micros, Some(&trees.nixpkgs))
         .unwrap_or_else(|e| panic!("cannot read the micros tree: {e}"));
+    let label = if trees.upstream {
+        "micros (upstream + nixpkgs mods)"
+    } else {
+        "micros fixture (no MICROS_SRC)"
+    };
     (micros_options::extract(&request).options, label.to_string())
 }
 
@@ -291,22 +283,4 @@ fn generated_set(count: usize) -> OptionSet {
         options,
         migrations: Vec::new(),
     }
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn child_peak_rss(scenario: &str) -> Option<u64> {
-    let exe = std::env::current_exe().ok()?;
-    let output = std::process::Command::new(exe)
-        .args(["--peak-rss-of", scenario])
-        .output()
-        .ok()?;
-    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }

@@ -11,28 +11,20 @@ use std::time::{Duration, Instant};
 
 use micros_lsp::ide::AnalysisHost;
 use micros_lsp::options::OptionIndex;
+use micros_options::bench_support;
 use rowan::TextSize;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn sources() -> (PathBuf, PathBuf, &'static str) {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
+    let trees = bench_support::trees();
+    let label = if trees.upstream {
+        "upstream micros"
+    } else {
+        "fixture micros (no MICROS_SRC)"
     };
-    match (env("MICROS_SRC"), env("MICROS_NIXPKGS")) {
-        (Some(m), Some(n)) => (m, n, "upstream micros"),
-        _ => {
-            let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-            (
-                f.join("micros"),
-                f.join("nixpkgs"),
-                "fixture micros (no MICROS_SRC)",
-            )
-        }
-    }
+    (trees.micros, trees.nixpkgs, label)
 }
 
 /// About 2,000 lines of definitions a real configuration has.
@@ -63,12 +55,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
+    bench_support::peak_rss_kib().map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 fn load_index(micros: &Path, nixpkgs: &Path) -> OptionIndex {

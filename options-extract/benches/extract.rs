@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use micros_options::extract::extract_here;
 use micros_options::model::RootKind;
-use micros_options::{ExtractRequest, ModuleSource, Root};
+use micros_options::{ExtractRequest, ModuleSource, Root, bench_support};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,12 +22,11 @@ const MODULES: usize = 2_000;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Child mode: run one scenario once and print its peak RSS.
-    if let Some(pos) = args.iter().position(|a| a == "--peak-rss-of") {
-        let scenario = &args[pos + 1];
-        let (request, _) = scenario_request(scenario);
+    if let Some(scenario) = bench_support::peak_rss_scenario() {
+        let (request, _) = scenario_request(&scenario);
         let extraction = extract_here(&request);
         std::hint::black_box(&extraction);
-        println!("{}", peak_rss_kib());
+        println!("{}", bench_support::peak_rss_kib().unwrap_or(0));
         return;
     }
     let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
@@ -54,7 +53,7 @@ fn main() {
             .collect();
         times.sort();
         let mean = times.iter().sum::<Duration>() / times.len() as u32;
-        let peak = child_peak_rss(scenario);
+        let peak = bench_support::child_peak_rss_kib(scenario);
         println!(
             "{:<34} {:>8} {:>10} {:>10} {:>10} {:>10}",
             label,
@@ -82,22 +81,14 @@ fn scenario_request(scenario: &str) -> (ExtractRequest, String) {
 }
 
 fn micros_request() -> (ExtractRequest, String) {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    let (micros, nixpkgs, label) = match (env("MICROS_SRC"), env("MICROS_NIXPKGS")) {
-        (Some(micros), Some(nixpkgs)) => (micros, nixpkgs, "micros (upstream + nixpkgs mods)"),
-        _ => (
-            fixtures.join("micros"),
-            fixtures.join("nixpkgs"),
-            "micros fixture (no MICROS_SRC)",
-        ),
-    };
-    let request = micros_options::sources::micros_request(&micros, Some(&nixpkgs))
+    let trees = bench_support::trees();
+    let request = micros_options::sources::micros_request(&trees.micros, Some(&trees.nixpkgs))
         .unwrap_or_else(|e| panic!("cannot read the micros tree: {e}"));
+    let label = if trees.upstream {
+        "micros (upstream + nixpkgs mods)"
+    } else {
+        "micros fixture (no MICROS_SRC)"
+    };
     (request, label.to_string())
 }
 
@@ -202,22 +193,4 @@ in {{
 "#,
         port = 1024 + i
     )
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn child_peak_rss(scenario: &str) -> Option<u64> {
-    let exe = std::env::current_exe().ok()?;
-    let output = std::process::Command::new(exe)
-        .args(["--peak-rss-of", scenario])
-        .output()
-        .ok()?;
-    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
