@@ -8,12 +8,8 @@ use std::process::{Command, Output};
 use expect_test::expect_file;
 use serde_json::{Value, json};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+use common::fixtures;
 
 /// `micros check` in `dir`, independent of the developer's environment.
 fn micros(dir: &Path) -> Command {
@@ -655,24 +651,21 @@ fn eval_falls_back_to_static_options_without_nix() {
 /// option set comes from Nix and the findings are the real ones.
 #[test]
 fn eval_setting_checks_against_the_evaluated_options() {
-    let (Ok(micros_src), Ok(nixpkgs)) =
-        (std::env::var("MICROS_SRC"), std::env::var("MICROS_NIXPKGS"))
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("eval_setting_checks_against_the_evaluated_options")
     else {
-        eprintln!("skipped: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees");
         return;
     };
-    let has_nix = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|dir| dir.join("nix").is_file());
-    if !has_nix {
-        eprintln!("skipped: nix is not installed");
-        return;
-    }
     let dir = scratch("eval-nix");
     write(&dir, "flake.nix", FLAKE);
     write(
         &dir,
         "micros.toml",
-        &format!("[sources]\nmicros = \"{micros_src}\"\nnixpkgs = \"{nixpkgs}\"\neval = true\n"),
+        &format!(
+            "[sources]\nmicros = \"{}\"\nnixpkgs = \"{}\"\neval = true\n",
+            micros_src.display(),
+            nixpkgs.display()
+        ),
     );
     write(
         &dir,

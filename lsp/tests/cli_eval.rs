@@ -9,12 +9,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+use common::fixtures;
+
 /// The text `--eval` shows for a default it could not evaluate.
 const NOT_EVALUABLE: &str = micros_lsp::nix::eval::NOT_EVALUABLE;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
 
 fn reference() -> BTreeMap<String, Value> {
     let path =
@@ -40,32 +39,17 @@ fn micros(cache: &Path) -> Command {
     command
 }
 
-/// Nix and the upstream trees, or a skip message.
-fn setup(test: &str) -> Option<(PathBuf, PathBuf)> {
-    let nix = Command::new("nix")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let get = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    match (nix, get("MICROS_SRC"), get("MICROS_NIXPKGS")) {
-        (true, Some(micros), Some(nixpkgs)) => Some((micros, nixpkgs)),
-        (false, ..) => {
-            eprintln!(
-                "skipped {test}: `nix` is not on PATH (install Nix, e.g. `apt install nix-bin`)"
-            );
-            None
-        }
-        _ => {
-            eprintln!(
-                "skipped {test}: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees (see ../shared/reference/README.md)"
-            );
-            None
-        }
-    }
+/// `micros options ARGS --micros MICROS --nixpkgs NIXPKGS`, as [`micros`].
+fn options_on(cache: &Path, args: &[&str], micros_dir: &Path, nixpkgs: &Path) -> Command {
+    let mut command = micros(cache);
+    command
+        .arg("options")
+        .args(args)
+        .arg("--micros")
+        .arg(micros_dir)
+        .arg("--nixpkgs")
+        .arg(nixpkgs);
+    command
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -101,18 +85,19 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn eval_equals_the_reference() {
-    let Some((micros_src, nixpkgs)) = setup("eval_equals_the_reference") else {
+    let Some((micros_src, nixpkgs)) = common::upstream_trees_with_nix("eval_equals_the_reference")
+    else {
         return;
     };
     let cache = temp("reference-cache");
-    let output = micros(&cache)
-        .args(["options", "--eval", "--no-cache", "--include-internal"])
-        .arg("--micros")
-        .arg(&micros_src)
-        .arg("--nixpkgs")
-        .arg(&nixpkgs)
-        .output()
-        .expect("micros runs");
+    let output = options_on(
+        &cache,
+        &["--eval", "--no-cache", "--include-internal"],
+        &micros_src,
+        &nixpkgs,
+    )
+    .output()
+    .expect("micros runs");
     let ours = eval_json(&output);
     let reference = reference();
     assert_eq!(
@@ -154,7 +139,8 @@ fn eval_equals_the_reference() {
 
 #[test]
 fn compare_on_the_upstream_tree_finds_no_difference() {
-    let Some((micros_src, nixpkgs)) = setup("compare_on_the_upstream_tree_finds_no_difference")
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("compare_on_the_upstream_tree_finds_no_difference")
     else {
         return;
     };
@@ -181,10 +167,14 @@ fn compare_on_the_upstream_tree_finds_no_difference() {
 
 /// A copy of the micros tree with one more module, listed in
 /// all-modules.nix.
-fn micros_with_module(name: &str, module: &str, files: &[(&str, &str)]) -> PathBuf {
-    let (micros_src, _) = setup(name).expect("checked by the caller");
+fn micros_with_module(
+    micros_src: &Path,
+    name: &str,
+    module: &str,
+    files: &[(&str, &str)],
+) -> PathBuf {
     let dir = temp(name);
-    copy_tree(&micros_src, &dir.join("micros"));
+    copy_tree(micros_src, &dir.join("micros"));
     let modules = dir.join("micros/micros/modules");
     std::fs::write(modules.join("demo.nix"), module).expect("write the module");
     for (file, content) in files {
@@ -199,12 +189,15 @@ fn micros_with_module(name: &str, module: &str, files: &[(&str, &str)]) -> PathB
 
 #[test]
 fn compare_shows_what_the_extractor_cannot_see() {
-    let Some((_, nixpkgs)) = setup("compare_shows_what_the_extractor_cannot_see") else {
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("compare_shows_what_the_extractor_cannot_see")
+    else {
         return;
     };
     // Names and defaults read from files: Nix reads them, the static
     // extractor never does.
     let dir = micros_with_module(
+        &micros_src,
         "compare_shows_what_the_extractor_cannot_see",
         r#"{ lib, ... }: {
   options.demo.${builtins.readFile ./demo-name.txt} = lib.mkOption {
@@ -224,14 +217,14 @@ fn compare_shows_what_the_extractor_cannot_see() {
             ("demo-greeting.txt", "hello"),
         ],
     );
-    let output = micros(&dir)
-        .args(["options", "--compare", "--no-cache"])
-        .arg("--micros")
-        .arg(dir.join("micros"))
-        .arg("--nixpkgs")
-        .arg(&nixpkgs)
-        .output()
-        .expect("micros runs");
+    let output = options_on(
+        &dir,
+        &["--compare", "--no-cache"],
+        &dir.join("micros"),
+        &nixpkgs,
+    )
+    .output()
+    .expect("micros runs");
     let stdout = stdout_of(&output, 1);
     assert!(
         stdout.contains("only evaluated:  demo.fromFile\n"),
@@ -249,18 +242,15 @@ fn compare_shows_what_the_extractor_cannot_see() {
 
 #[test]
 fn results_are_cached_until_the_sources_change() {
-    let Some((micros_src, nixpkgs)) = setup("results_are_cached_until_the_sources_change") else {
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("results_are_cached_until_the_sources_change")
+    else {
         return;
     };
     let cache = temp("cached");
     let run = |extra: &[&str]| {
-        let output = micros(&cache)
-            .args(["options", "--eval", "--format", "list"])
-            .args(extra)
-            .arg("--micros")
-            .arg(&micros_src)
-            .arg("--nixpkgs")
-            .arg(&nixpkgs)
+        let args = [&["--eval", "--format", "list"], extra].concat();
+        let output = options_on(&cache, &args, &micros_src, &nixpkgs)
             .output()
             .expect("micros runs");
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -290,12 +280,15 @@ fn results_are_cached_until_the_sources_change() {
 
 #[test]
 fn limits_stop_the_evaluation_and_fall_back() {
-    let Some((_, nixpkgs)) = setup("limits_stop_the_evaluation_and_fall_back") else {
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("limits_stop_the_evaluation_and_fall_back")
+    else {
         return;
     };
     // Sizes read from files, so that only Nix computes with them (the
     // static extractor leaves what it cannot read unknown).
     let dir = micros_with_module(
+        &micros_src,
         "limits_stop_the_evaluation_and_fall_back",
         r#"{ lib, ... }: let
   size = file: lib.toInt (builtins.readFile file);
@@ -318,14 +311,9 @@ in {
             ("demo-big.txt", "200000000"),
         ],
     );
-    let run = |args: &[&str]| {
-        micros(&dir)
-            .args(["options", "--eval", "--no-cache", "--format", "list"])
-            .args(args)
-            .arg("--micros")
-            .arg(dir.join("micros"))
-            .arg("--nixpkgs")
-            .arg(&nixpkgs)
+    let run = |extra: &[&str]| {
+        let args = [&["--eval", "--no-cache", "--format", "list"], extra].concat();
+        options_on(&dir, &args, &dir.join("micros"), &nixpkgs)
             .output()
             .expect("micros runs")
     };
@@ -358,7 +346,9 @@ in {
 
 #[test]
 fn a_flake_is_evaluated_through_its_micros_input() {
-    let Some((micros_src, nixpkgs)) = setup("a_flake_is_evaluated_through_its_micros_input") else {
+    let Some((micros_src, nixpkgs)) =
+        common::upstream_trees_with_nix("a_flake_is_evaluated_through_its_micros_input")
+    else {
         return;
     };
     // A user flake with path inputs: nixpkgs (its lib as a flake) and
@@ -443,23 +433,19 @@ fn a_flake_is_evaluated_through_its_micros_input() {
 #[test]
 fn without_nix_the_static_set_is_printed_with_one_message() {
     let cache = temp("no-nix");
-    let static_output = micros(&cache)
-        .args(["options", "--include-internal"])
-        .arg("--micros")
-        .arg(fixtures().join("micros"))
-        .arg("--nixpkgs")
-        .arg(fixtures().join("nixpkgs"))
+    let (micros_dir, nixpkgs) = (fixtures().join("micros"), fixtures().join("nixpkgs"));
+    let static_output = options_on(&cache, &["--include-internal"], &micros_dir, &nixpkgs)
         .output()
         .expect("micros runs");
-    let output = micros(&cache)
-        .args(["options", "--eval", "--include-internal"])
-        .arg("--micros")
-        .arg(fixtures().join("micros"))
-        .arg("--nixpkgs")
-        .arg(fixtures().join("nixpkgs"))
-        .env("PATH", "/nonexistent")
-        .output()
-        .expect("micros runs");
+    let output = options_on(
+        &cache,
+        &["--eval", "--include-internal"],
+        &micros_dir,
+        &nixpkgs,
+    )
+    .env("PATH", "/nonexistent")
+    .output()
+    .expect("micros runs");
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.matches("error:").count(), 1, "one message: {stderr}");
@@ -475,12 +461,7 @@ fn without_nix_the_static_set_is_printed_with_one_message() {
     assert_eq!(output.stdout, static_output.stdout);
 
     // --compare has nothing to fall back to.
-    let output = micros(&cache)
-        .args(["options", "--compare"])
-        .arg("--micros")
-        .arg(fixtures().join("micros"))
-        .arg("--nixpkgs")
-        .arg(fixtures().join("nixpkgs"))
+    let output = options_on(&cache, &["--compare"], &micros_dir, &nixpkgs)
         .env("PATH", "/nonexistent")
         .output()
         .expect("micros runs");

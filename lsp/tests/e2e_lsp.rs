@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::fixtures;
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Client {
@@ -19,13 +22,6 @@ struct Client {
     backlog: Vec<Value>,
     /// What the server said when the option set was loaded.
     options_summary: String,
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .canonicalize()
-        .unwrap()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -536,19 +532,11 @@ fn the_eval_setting_falls_back_to_static_options_without_nix() {
 /// from Nix.
 #[test]
 fn the_eval_setting_uses_nix_when_asked() {
-    let (Some(micros), Some(nixpkgs)) = (
-        std::env::var("MICROS_SRC").ok().filter(|v| !v.is_empty()),
-        std::env::var("MICROS_NIXPKGS").ok().filter(|v| !v.is_empty()),
-    ) else {
-        eprintln!("skipped: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees");
+    let Some((micros, nixpkgs)) =
+        common::upstream_trees_with_nix("the_eval_setting_uses_nix_when_asked")
+    else {
         return;
     };
-    let has_nix = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|dir| dir.join("nix").is_file());
-    if !has_nix {
-        eprintln!("skipped: nix is not installed");
-        return;
-    }
     let root = scratch("e2e-eval-nix");
     let cache = root.join("cache");
     let mut client = Client::start_with(

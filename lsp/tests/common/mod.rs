@@ -1,0 +1,42 @@
+//! What several integration tests share.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The project's fixture trees, `tests/fixtures`, as an absolute path.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .canonicalize()
+        .expect("tests/fixtures exists")
+}
+
+/// The upstream trees (MICROS_SRC, MICROS_NIXPKGS) when both are set and
+/// Nix is installed; otherwise `None`, after saying on stderr why `test`
+/// is skipped. Tests that evaluate with real Nix are opt-in this way.
+pub fn upstream_trees_with_nix(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let nix = Command::new("nix")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let get = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match (nix, get("MICROS_SRC"), get("MICROS_NIXPKGS")) {
+        (true, Some(micros), Some(nixpkgs)) => Some((micros, nixpkgs)),
+        (false, ..) => {
+            eprintln!(
+                "skipped {test}: `nix` is not on PATH (install Nix, e.g. `apt install nix-bin`)"
+            );
+            None
+        }
+        _ => {
+            eprintln!(
+                "skipped {test}: set MICROS_SRC and MICROS_NIXPKGS to the upstream trees (see ../shared/reference/README.md)"
+            );
+            None
+        }
+    }
+}
