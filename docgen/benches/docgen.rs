@@ -25,15 +25,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const GENERATED: usize = 20_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(scenario) = bench_support::peak_rss_scenario() {
-        let (json, _) = scenario_json(&scenario);
+    if bench_support::peak_rss_child(|scenario| {
+        let (json, _) = scenario_json(scenario);
         let work = work_dir(&format!("{scenario}-rss"));
         std::hint::black_box(site(&json, &work));
-        println!("{}", bench_support::peak_rss_kib().unwrap_or(0));
+    }) {
         return;
     }
-    let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
     println!(
         "{:<34} {:>7} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} {:>7} | {:>7}",
         "scenario",
@@ -47,10 +45,7 @@ fn main() {
         "book",
         "man"
     );
-    for scenario in ["micros", "generated-20000"] {
-        if filter.as_deref().is_some_and(|f| !scenario.contains(f)) {
-            continue;
-        }
+    for scenario in bench_support::selected(&["micros", "generated-20000"]) {
         let (json, label) = scenario_json(scenario);
         let work = work_dir(scenario);
         let options = site(&json, &work).options;

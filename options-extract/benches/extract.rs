@@ -20,24 +20,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MODULES: usize = 2_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    // Child mode: run one scenario once and print its peak RSS.
-    if let Some(scenario) = bench_support::peak_rss_scenario() {
-        let (request, _) = scenario_request(&scenario);
-        let extraction = extract_here(&request);
-        std::hint::black_box(&extraction);
-        println!("{}", bench_support::peak_rss_kib().unwrap_or(0));
+    if bench_support::peak_rss_child(|scenario| {
+        let (request, _) = scenario_request(scenario);
+        std::hint::black_box(extract_here(&request));
+    }) {
         return;
     }
-    let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
     println!(
         "{:<34} {:>8} {:>10} {:>10} {:>10} {:>10}",
         "scenario", "options", "min", "median", "mean", "peak RSS"
     );
-    for scenario in ["micros", "generated-2000-modules"] {
-        if filter.as_deref().is_some_and(|f| !scenario.contains(f)) {
-            continue;
-        }
+    for scenario in bench_support::selected(&["micros", "generated-2000-modules"]) {
         let (request, label) = scenario_request(scenario);
         let warm = extract_here(&request);
         let options = warm.options.flatten().len();

@@ -42,6 +42,17 @@ pub fn trees() -> Trees {
     }
 }
 
+/// The scenarios to run: those containing the name given on the command
+/// line (`cargo bench --bench NAME -- micros`), else all of them.
+pub fn selected<'a>(scenarios: &[&'a str]) -> Vec<&'a str> {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    scenarios
+        .iter()
+        .copied()
+        .filter(|s| filter.as_deref().is_none_or(|f| s.contains(f)))
+        .collect()
+}
+
 /// This process's peak resident memory in KiB (`VmHWM`), where
 /// `/proc/self/status` tells it.
 pub fn peak_rss_kib() -> Option<u64> {
@@ -54,16 +65,21 @@ pub fn peak_rss_kib() -> Option<u64> {
 
 const PEAK_RSS_FLAG: &str = "--peak-rss-of";
 
-/// The scenario to run once when this process is a child started by
-/// [`child_peak_rss_kib`]; it then prints [`peak_rss_kib`] and exits.
-pub fn peak_rss_scenario() -> Option<String> {
+/// When this process is a child started by [`child_peak_rss_kib`]: runs
+/// the scenario it names once with `run`, prints the peak memory for the
+/// parent and returns true (the benchmark then exits). Otherwise false.
+pub fn peak_rss_child(run: impl FnOnce(&str)) -> bool {
     let mut args = std::env::args().skip_while(|a| a != PEAK_RSS_FLAG);
-    args.next()?;
-    args.next()
+    let Some(scenario) = args.nth(1) else {
+        return false;
+    };
+    run(&scenario);
+    println!("{}", peak_rss_kib().unwrap_or(0));
+    true
 }
 
 /// The peak memory of `scenario` alone: this benchmark run again in a
-/// child process, which answers [`peak_rss_scenario`] with `scenario`.
+/// child process, where [`peak_rss_child`] runs `scenario`.
 pub fn child_peak_rss_kib(scenario: &str) -> Option<u64> {
     let exe = std::env::current_exe().ok()?;
     let output = std::process::Command::new(exe)
