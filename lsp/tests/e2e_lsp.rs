@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 mod common;
 use common::fixtures;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+// Generous: it only detects a server that never answers, and the 10 MB file
+// takes a debug build many seconds on a loaded two-core machine.
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 struct Client {
     child: Child,
