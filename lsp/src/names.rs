@@ -3,35 +3,10 @@
 
 use std::collections::HashMap;
 
+use micros_options::eval::GLOBAL_NAMES;
 use rnix::ast::{self, HasEntry};
 use rowan::TextRange;
 use rowan::ast::AstNode;
-
-/// Names Nix defines everywhere.
-const GLOBALS: &[&str] = &[
-    "true",
-    "false",
-    "null",
-    "builtins",
-    "import",
-    "toString",
-    "map",
-    "throw",
-    "abort",
-    "baseNameOf",
-    "dirOf",
-    "isNull",
-    "removeAttrs",
-    "derivation",
-    "derivationStrict",
-    "fetchTarball",
-    "fetchGit",
-    "fetchMercurial",
-    "fetchTree",
-    "fetchurl",
-    "placeholder",
-    "scopedImport",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NameProblems {
@@ -76,7 +51,7 @@ impl Walker {
                 return;
             }
         }
-        if self.with_depth > 0 || GLOBALS.contains(&name) || name.starts_with("__") {
+        if self.with_depth > 0 || GLOBAL_NAMES.contains(&name) || name.starts_with("__") {
             return;
         }
         self.out.undefined.push((name.to_string(), range));

@@ -1882,27 +1882,39 @@ pub(super) fn build(_eval: &mut Evaluator) -> (Value, Value) {
     (Value::Attrs(Rc::new(lib)), Value::Attrs(Rc::new(builtins)))
 }
 
+/// The names Nix defines in every scope, without `builtins.`.
+pub const GLOBAL_NAMES: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "builtins",
+    "import",
+    "toString",
+    "map",
+    "throw",
+    "abort",
+    "baseNameOf",
+    "dirOf",
+    "isNull",
+    "removeAttrs",
+    "derivation",
+    "derivationStrict",
+    "fetchTarball",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTree",
+    "fetchurl",
+    "placeholder",
+    "scopedImport",
+];
+
 /// The global scope: `builtins` and the names Nix exposes without it.
 pub(super) fn globals(builtins: Value) -> Env {
     let mut map = BTreeMap::new();
     let Value::Attrs(b) = &builtins else {
         unreachable!("builtins is a set")
     };
-    for name in [
-        "import",
-        "toString",
-        "map",
-        "throw",
-        "abort",
-        "baseNameOf",
-        "dirOf",
-        "isNull",
-        "removeAttrs",
-        "derivation",
-        "fetchTarball",
-        "placeholder",
-        "scopedImport",
-    ] {
+    for &name in GLOBAL_NAMES {
         if let Some(entry) = b.get(name) {
             map.insert(name.into(), entry.thunk.clone());
         }

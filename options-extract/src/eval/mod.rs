@@ -9,6 +9,7 @@
 //! only files below the roots it is given.
 
 mod lib;
+pub use lib::GLOBAL_NAMES;
 mod pretty;
 pub mod types;
 pub mod value;
