@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sources::{MICROS_ENV, NIXPKGS_ENV};
+use crate::sources::{MICROS_ENV, NIXPKGS_ENV, env_dir};
 
 /// The micros and nixpkgs trees a benchmark measures.
 #[derive(Debug, Clone)]
@@ -20,12 +20,7 @@ pub struct Trees {
 /// MICROS_SRC and MICROS_NIXPKGS when both are set, otherwise the
 /// project's fixture tree, so that a benchmark runs anywhere.
 pub fn trees() -> Trees {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    match (env(MICROS_ENV), env(NIXPKGS_ENV)) {
+    match (env_dir(MICROS_ENV), env_dir(NIXPKGS_ENV)) {
         (Some(micros), Some(nixpkgs)) => Trees {
             micros,
             nixpkgs,

@@ -90,6 +90,14 @@ impl SettingNames {
     }
 }
 
+/// The directory an environment variable (`MICROS_SRC`, `MICROS_NIXPKGS`)
+/// names; set but empty counts as unset.
+pub fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Find the micros tree.
 pub fn locate_micros(flags: &SourceFlags, start: &Path) -> Result<Located, SourceError> {
     locate_micros_as(flags, start, SettingNames::CommandLine)
@@ -155,8 +163,7 @@ fn locate(
             provenance: Provenance::Flag,
         });
     }
-    if let Some(dir) = std::env::var_os(env).filter(|v| !v.is_empty()) {
-        let dir = PathBuf::from(dir);
+    if let Some(dir) = env_dir(env) {
         check(&dir).map_err(|m| SourceError {
             what: input,
             message: format!("{env}={}: {m}", dir.display()),

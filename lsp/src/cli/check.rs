@@ -329,9 +329,8 @@ pub fn load_options(sources: &Sources, root: &Path) -> Result<(OptionIndex, Vec<
             ),
         }
     }
-    let explicit = |flag: &Option<PathBuf>, env: &str| {
-        flag.is_some() || std::env::var_os(env).is_some_and(|v| !v.is_empty())
-    };
+    let explicit =
+        |flag: &Option<PathBuf>, env: &str| flag.is_some() || sources::env_dir(env).is_some();
     let micros = match sources::locate_micros(&flags, root) {
         Ok(located) => located.dir,
         Err(error) if explicit(&sources.micros, sources::MICROS_ENV) => {

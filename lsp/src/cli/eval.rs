@@ -98,10 +98,6 @@ fn local_flake(dir: &Path) -> Result<Positional, String> {
     })
 }
 
-fn env_set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty())
-}
-
 /// The evaluation the arguments ask for: source trees when they are given
 /// (flags or environment) and no flake is named; else the named flake, or
 /// the one the entry module or the current directory is in.
@@ -115,7 +111,7 @@ pub fn eval_request(args: &OptionsArgs) -> Result<EvalRequest, String> {
         Positional::Entry(entry) => Some(entry.clone()),
         _ => None,
     };
-    let sources_given = flags.micros.is_some() || env_set(sources::MICROS_ENV);
+    let sources_given = flags.micros.is_some() || sources::env_dir(sources::MICROS_ENV).is_some();
     let target = match positional {
         Positional::Flake { reference, dir } => Target::Flake { reference, dir },
         _ if sources_given => {

@@ -138,16 +138,16 @@ fn rename_fix(from: &[String], to: &[String], segment: usize, range: TextRange) 
 }
 
 #[cfg(test)]
-mod tests_support {
-    use expect_test::Expect;
+mod tests {
+    use expect_test::{Expect, expect};
 
-    use crate::ide::fixture::{fixture_with, show_range};
+    use crate::ide::fixture::{fixture, fixture_with, show_range};
 
-    pub(super) fn check(text: &str, expected: Expect) {
+    fn check(text: &str, expected: Expect) {
         check_with(text, true, expected)
     }
 
-    pub(super) fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
+    fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
         let f = fixture_with(text, has_nixpkgs);
         let analysis = f.host.snapshot();
         let file = f.file();
@@ -168,14 +168,6 @@ mod tests_support {
         }
         expected.assert_eq(&out);
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use expect_test::expect;
-
-    use super::tests_support::{check, check_with};
-    use crate::ide::fixture::fixture;
 
     #[test]
     fn getting_started_configuration_is_clean() {
@@ -338,11 +330,6 @@ in {
             "#]],
         );
     }
-}
-#[cfg(test)]
-mod typing_tests {
-    use super::tests_support::check;
-    use expect_test::expect;
 
     /// Half-typed lines are syntax errors, and only that: the parser's
     /// recovery must not surface as duplicates or unknown options.

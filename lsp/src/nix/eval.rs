@@ -408,8 +408,7 @@ pub fn evaluated_index(
 ) -> Result<(OptionIndex, String), String> {
     let start = Instant::now();
     let nix = Nix::locate().map_err(|e| e.to_string())?;
-    let sources_given = flags.micros.is_some()
-        || std::env::var_os(sources::MICROS_ENV).is_some_and(|v| !v.is_empty());
+    let sources_given = flags.micros.is_some() || sources::env_dir(sources::MICROS_ENV).is_some();
     let target = if sources_given {
         let micros = sources::locate_micros_as(flags, start_dir, names).map_err(|e| e.message)?;
         let nixpkgs = sources::locate_nixpkgs_as(flags, start_dir, names).map_err(|e| e.message)?;
