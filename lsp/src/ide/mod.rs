@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub(crate) mod fixture;
 pub mod goto_definition;
 pub mod hover;
+pub mod semantic_tokens;
 pub mod symbols;
 
 use std::collections::HashMap;
@@ -126,6 +127,14 @@ impl Analysis {
         range: TextRange,
     ) -> Cancellable<Vec<code_actions::CodeAction>> {
         self.with(move |db| code_actions::code_actions(db, file, range))
+    }
+
+    pub fn semantic_tokens(
+        &self,
+        file: File,
+        range: Option<TextRange>,
+    ) -> Cancellable<Vec<semantic_tokens::SemanticToken>> {
+        self.with(move |db| semantic_tokens::semantic_tokens(db, file, range))
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {

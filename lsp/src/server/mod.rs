@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod line_index;
+mod semantic_tokens;
 mod settings;
 mod transport;
 
@@ -44,6 +45,11 @@ struct State {
     progress_supported: bool,
     /// Bumped by each option load; only the newest one's result is used.
     options_generation: u64,
+    /// Semantic token types and modifiers agreed with the client.
+    legend: semantic_tokens::Legend,
+    /// The last semantic tokens sent for each document, for deltas.
+    semantic_results: HashMap<PathBuf, (String, Vec<SemanticToken>)>,
+    semantic_result_count: u64,
 }
 
 #[derive(Clone)]
@@ -181,6 +187,38 @@ impl Backend {
         }
     }
 
+    /// A document's semantic tokens, encoded; a whole file's are kept (under
+    /// a new result id) for the next delta.
+    async fn semantic_tokens(
+        &self,
+        uri: &Uri,
+        range: Option<Range>,
+    ) -> Result<Option<(String, Vec<SemanticToken>)>> {
+        let Some((analysis, file, index)) = self.snapshot(uri) else {
+            return Ok(None);
+        };
+        let legend = self.lock().legend.clone();
+        let text_range = range.map(|r| index.text_range(r));
+        let data = self
+            .blocking(move || {
+                let tokens = analysis.semantic_tokens(file, text_range)?;
+                Ok(legend.encode(&tokens, &index))
+            })
+            .await?
+            .map_err(|_: salsa::Cancelled| content_modified())?;
+        let mut state = self.lock();
+        state.semantic_result_count += 1;
+        let result_id = state.semantic_result_count.to_string();
+        if range.is_none()
+            && let Some(path) = path_of(uri)
+        {
+            state
+                .semantic_results
+                .insert(path, (result_id.clone(), data.clone()));
+        }
+        Ok(Some((result_id, data)))
+    }
+
     /// Load the option set in the background: a notification handler that
     /// waited for it (or for the client to answer a progress request) would
     /// hold up every notification after it, `exit` included.
@@ -313,7 +351,15 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|w| w.work_done_progress)
                 .unwrap_or(false);
+            state.legend = semantic_tokens::Legend::negotiate(
+                params
+                    .capabilities
+                    .text_document
+                    .as_ref()
+                    .and_then(|t| t.semantic_tokens.as_ref()),
+            );
         }
+        let legend = self.lock().legend.to_lsp();
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "micros-lsp".into(),
@@ -341,6 +387,15 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                semantic_tokens_provider: Some(
+                    SemanticTokensOptions {
+                        legend,
+                        range: Some(true),
+                        full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                        ..Default::default()
+                    }
+                    .into(),
+                ),
                 ..Default::default()
             },
             ..Default::default()
@@ -401,7 +456,11 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         if let Some(path) = path_of(&params.text_document.uri) {
-            self.lock().documents.remove(&path);
+            {
+                let mut state = self.lock();
+                state.documents.remove(&path);
+                state.semantic_results.remove(&path);
+            }
             self.client
                 .publish_diagnostics(params.text_document.uri, Vec::new(), None)
                 .await;
@@ -518,5 +577,67 @@ impl LanguageServer for Backend {
                 .map(|a| convert::code_action(a, &index, &uri))
                 .collect(),
         ))
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let tokens = self
+            .semantic_tokens(&params.text_document.uri, None)
+            .await?;
+        Ok(tokens.map(|(result_id, data)| {
+            SemanticTokens {
+                result_id: Some(result_id),
+                data,
+            }
+            .into()
+        }))
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: SemanticTokensDeltaParams,
+    ) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        let uri = params.text_document.uri;
+        let previous = path_of(&uri).and_then(|path| {
+            let state = self.lock();
+            state
+                .semantic_results
+                .get(&path)
+                .filter(|(id, _)| *id == params.previous_result_id)
+                .map(|(_, data)| data.clone())
+        });
+        let Some((result_id, data)) = self.semantic_tokens(&uri, None).await? else {
+            return Ok(None);
+        };
+        Ok(Some(match previous {
+            Some(old) => SemanticTokensDelta {
+                result_id: Some(result_id),
+                edits: semantic_tokens::delta(&old, &data),
+            }
+            .into(),
+            None => SemanticTokens {
+                result_id: Some(result_id),
+                data,
+            }
+            .into(),
+        }))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let tokens = self
+            .semantic_tokens(&params.text_document.uri, Some(params.range))
+            .await?;
+        Ok(tokens.map(|(_, data)| {
+            SemanticTokens {
+                result_id: None,
+                data,
+            }
+            .into()
+        }))
     }
 }

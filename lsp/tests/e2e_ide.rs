@@ -1,0 +1,137 @@
+//! The editing features of the real `micros-lsp` binary, over stdio: each
+//! capability it advertises, asked for as a client asks.
+
+use serde_json::{Value, json};
+
+mod client;
+// Shared with other test binaries, which use more of it.
+#[allow(dead_code)]
+mod common;
+use client::*;
+
+/// Decode LSP's relative semantic tokens into (line, start, length, type,
+/// modifiers) with the legend's names.
+fn decode_tokens(data: &Value, legend: &Value) -> Vec<(u64, u64, u64, String, Vec<String>)> {
+    let data: Vec<u64> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    let types = legend["tokenTypes"].as_array().unwrap();
+    let modifiers = legend["tokenModifiers"].as_array().unwrap();
+    let (mut line, mut start) = (0, 0);
+    data.chunks(5)
+        .map(|t| {
+            if t[0] > 0 {
+                start = 0;
+            }
+            line += t[0];
+            start += t[1];
+            let names = (0..modifiers.len())
+                .filter(|bit| t[4] & (1 << bit) != 0)
+                .map(|bit| modifiers[bit].as_str().unwrap().to_string())
+                .collect();
+            (
+                line,
+                start,
+                t[2],
+                types[t[3] as usize].as_str().unwrap().to_string(),
+                names,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_full_range_and_delta() {
+    let root = scratch("e2e-semantic-tokens");
+    let config = root.join("configuration.nix");
+    let text = "{ lib, ... }: {\n  services.openssh.enable = lib.mkDefault true;\n  x = builtins.map;\n}\n";
+    std::fs::write(&config, text).unwrap();
+    // A client that knows no `property` type: option segments fall back to
+    // variables, and `deprecated` is kept.
+    let capabilities = json!({ "textDocument": { "semanticTokens": {
+        "requests": { "full": { "delta": true }, "range": true },
+        "tokenTypes": ["variable", "parameter", "function", "namespace", "keyword", "string", "operator"],
+        "tokenModifiers": ["deprecated", "defaultLibrary"],
+        "formats": ["relative"]
+    } } });
+    let mut client =
+        Client::start_with_capabilities(&root, fixture_options(), capabilities, |_| {});
+    let provider = client.capabilities["semanticTokensProvider"].clone();
+    assert_eq!(provider["range"], true, "{provider}");
+    assert_eq!(provider["full"]["delta"], true, "{provider}");
+    let legend = provider["legend"].clone();
+    assert!(
+        !legend["tokenTypes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("property")),
+        "{legend}"
+    );
+    client.open(&config, text);
+    client.diagnostics_for(&config, 1);
+    let full = client.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": uri(&config) } }),
+    );
+    let tokens = decode_tokens(&full["data"], &legend);
+    let at = |line: u64, start: u64| {
+        tokens
+            .iter()
+            .find(|t| t.0 == line && t.1 == start)
+            .unwrap_or_else(|| panic!("no token at {line}:{start} in {tokens:?}"))
+            .clone()
+    };
+    // `services` on the second line: an option segment, renamed.
+    assert_eq!(at(1, 2).3, "variable");
+    assert_eq!(at(1, 2).4, ["deprecated"]);
+    // `mkDefault`: the library's function.
+    assert_eq!(at(1, 32).3, "function");
+    assert_eq!(at(1, 32).4, ["defaultLibrary"]);
+    assert_eq!(at(2, 6).3, "namespace");
+
+    // The range of the third line only.
+    let range = client.request(
+        "textDocument/semanticTokens/range",
+        json!({ "textDocument": { "uri": uri(&config) },
+                "range": { "start": { "line": 2, "character": 0 }, "end": { "line": 3, "character": 0 } } }),
+    );
+    let in_range = decode_tokens(&range["data"], &legend);
+    assert!(!in_range.is_empty());
+    assert!(in_range.iter().all(|t| t.0 == 2), "{in_range:?}");
+
+    // An edit, then a delta against the first result.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri(&config), "version": 2 },
+                "contentChanges": [{ "range": { "start": { "line": 2, "character": 6 }, "end": { "line": 2, "character": 18 } },
+                                     "text": "1" }] }),
+    );
+    client.diagnostics_for(&config, 2);
+    let delta = client.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({ "textDocument": { "uri": uri(&config) }, "previousResultId": full["resultId"] }),
+    );
+    let edits = delta["edits"].as_array().expect("a delta, not full tokens");
+    assert_eq!(edits.len(), 1, "{delta}");
+    // Apply it and compare with a fresh full result.
+    let mut data: Vec<Value> = full["data"].as_array().unwrap().clone();
+    let start = edits[0]["start"].as_u64().unwrap() as usize;
+    let count = edits[0]["deleteCount"].as_u64().unwrap() as usize;
+    let inserted = edits[0]["data"].as_array().cloned().unwrap_or_default();
+    data.splice(start..start + count, inserted);
+    let fresh = client.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": uri(&config) } }),
+    );
+    assert_eq!(Value::Array(data), fresh["data"]);
+    // An unknown previous result gets whole tokens.
+    let whole = client.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({ "textDocument": { "uri": uri(&config) }, "previousResultId": "nonsense" }),
+    );
+    assert_eq!(whole["data"], fresh["data"]);
+    client.shutdown();
+}
