@@ -135,3 +135,60 @@ fn semantic_tokens_full_range_and_delta() {
     assert_eq!(whole["data"], fresh["data"]);
     client.shutdown();
 }
+
+#[test]
+fn selection_and_folding_ranges() {
+    let root = scratch("e2e-selection-folding");
+    let config = root.join("configuration.nix");
+    let text =
+        "# Two lines\n# of comment.\n{\n  services.getty.enable = true;\n  x = [\n    1\n  ];\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    assert_eq!(client.capabilities["selectionRangeProvider"], true);
+    assert_eq!(client.capabilities["foldingRangeProvider"], true);
+    client.open(&config, text);
+    client.diagnostics_for(&config, 1);
+    let selections = client.request(
+        "textDocument/selectionRange",
+        json!({ "textDocument": { "uri": uri(&config) }, "positions": [{ "line": 3, "character": 13 }] }),
+    );
+    // getty, the path, the binding, ..., the file: each inside the next.
+    let mut selection = &selections[0];
+    let mut widths = Vec::new();
+    while selection.is_object() {
+        let range = &selection["range"];
+        widths.push((
+            range["start"]["line"].as_u64().unwrap(),
+            range["start"]["character"].as_u64().unwrap(),
+            range["end"]["line"].as_u64().unwrap(),
+            range["end"]["character"].as_u64().unwrap(),
+        ));
+        selection = &selection["parent"];
+    }
+    assert_eq!(widths[0], (3, 11, 3, 16), "{selections}");
+    assert_eq!(widths[1], (3, 2, 3, 23), "{selections}");
+    assert_eq!(widths[4], (2, 0, 7, 1), "{selections}");
+    assert_eq!(widths.last().unwrap(), &(0, 0, 8, 0), "{selections}");
+
+    let folds = client.request(
+        "textDocument/foldingRange",
+        json!({ "textDocument": { "uri": uri(&config) } }),
+    );
+    let folds: Vec<(u64, u64, &str)> = folds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+                f["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        folds,
+        [(0, 1, "comment"), (2, 6, "region"), (4, 5, "region")]
+    );
+    client.shutdown();
+}

@@ -6,8 +6,10 @@ pub mod completion;
 pub mod diagnostics;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod folding_ranges;
 pub mod goto_definition;
 pub mod hover;
+pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;
 
@@ -135,6 +137,19 @@ impl Analysis {
         range: Option<TextRange>,
     ) -> Cancellable<Vec<semantic_tokens::SemanticToken>> {
         self.with(move |db| semantic_tokens::semantic_tokens(db, file, range))
+    }
+
+    pub fn selection_ranges(
+        &self,
+        file: File,
+        offsets: &[TextSize],
+    ) -> Cancellable<Vec<Vec<TextRange>>> {
+        let offsets = offsets.to_vec();
+        self.with(move |db| selection_range::selection_ranges(db, file, &offsets))
+    }
+
+    pub fn folding_ranges(&self, file: File) -> Cancellable<Vec<folding_ranges::Fold>> {
+        self.with(move |db| folding_ranges::folding_ranges(db, file))
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {

@@ -135,3 +135,42 @@ pub fn code_action(
         ..Default::default()
     })
 }
+
+/// Innermost first in, outermost last: nested through `parent`.
+pub fn selection_range(chain: &[rowan::TextRange], index: &LineIndex) -> lsp::SelectionRange {
+    let mut outer: Option<Box<lsp::SelectionRange>> = None;
+    for range in chain.iter().rev() {
+        outer = Some(Box::new(lsp::SelectionRange {
+            range: index.range(*range),
+            parent: outer,
+        }));
+    }
+    outer.map_or(
+        lsp::SelectionRange {
+            range: lsp::Range::default(),
+            parent: None,
+        },
+        |b| *b,
+    )
+}
+
+/// Folds are by lines; a closing `}` or `]` stays visible.
+pub fn folding_range(
+    fold: &ide::folding_ranges::Fold,
+    index: &LineIndex,
+) -> Option<lsp::FoldingRange> {
+    let start = index.position(fold.range.start()).line;
+    let mut end = index.position(fold.range.end()).line;
+    if fold.closes {
+        end = end.saturating_sub(1);
+    }
+    (end > start).then(|| lsp::FoldingRange {
+        start_line: start,
+        end_line: end,
+        kind: Some(match fold.kind {
+            ide::folding_ranges::FoldKind::Comment => lsp::FoldingRangeKind::Comment,
+            ide::folding_ranges::FoldKind::Region => lsp::FoldingRangeKind::Region,
+        }),
+        ..Default::default()
+    })
+}

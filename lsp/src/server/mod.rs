@@ -387,6 +387,8 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 semantic_tokens_provider: Some(
                     SemanticTokensOptions {
                         legend,
@@ -639,5 +641,41 @@ impl LanguageServer for Backend {
             }
             .into()
         }))
+    }
+
+    async fn selection_range(
+        &self,
+        params: SelectionRangeParams,
+    ) -> Result<Option<Vec<SelectionRange>>> {
+        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let offsets: Vec<_> = params.positions.iter().map(|p| index.offset(*p)).collect();
+        let chains = self
+            .blocking(move || analysis.selection_ranges(file, &offsets))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(Some(
+            chains
+                .iter()
+                .map(|chain| convert::selection_range(chain, &index))
+                .collect(),
+        ))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let folds = self
+            .blocking(move || analysis.folding_ranges(file))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(Some(
+            folds
+                .iter()
+                .filter_map(|f| convert::folding_range(f, &index))
+                .collect(),
+        ))
     }
 }
