@@ -11,3 +11,4 @@ pub mod options;
 pub mod reparse;
 pub mod resolve;
 pub mod server;
+pub mod systems;

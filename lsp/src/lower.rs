@@ -35,6 +35,69 @@ pub struct Module {
     pub declares_options: bool,
     /// Pairs (first, again) of attributes defined twice in one set.
     pub duplicates: Vec<(EntryId, EntryId)>,
+    /// What the file's expression looks like: a module, or not.
+    pub shape: Shape,
+    /// The formals of the module function (`{ config, webRoot, ... }:`).
+    pub formals: Option<Formals>,
+}
+
+/// The outline of a file's expression, enough to tell a module from a
+/// library, data or package file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// The function's formals name `config`, `options`, `pkgs` or
+    /// `modulesPath` and end in `...`.
+    pub takes_module_args: bool,
+    /// The body is a set with `imports`, `options` or `config` at the top.
+    pub structured: bool,
+    /// The body's top-level names, when it is a set literal.
+    pub top_names: Option<Vec<String>>,
+    /// A function returning a function (`self: super: { ... }`, an
+    /// overlay): never a module, which must give a set.
+    pub curried: bool,
+}
+
+/// Names every module set may hold besides options.
+pub const MODULE_KEYWORDS: &[&str] = &[
+    "imports",
+    "_file",
+    "key",
+    "disabledModules",
+    "_class",
+    "freeformType",
+    "require",
+    "meta",
+    "_module",
+];
+
+impl Shape {
+    /// Whether a file of this shape is a module, judged on its own (no
+    /// system reaches it): `is_option_root` says which top-level names
+    /// the option set has.
+    pub fn looks_like_module(&self, is_option_root: impl Fn(&str) -> bool) -> bool {
+        !self.curried
+            && (self.takes_module_args
+                || self.structured
+                || self.top_names.as_ref().is_some_and(|names| {
+                    names
+                        .iter()
+                        .all(|n| MODULE_KEYWORDS.contains(&n.as_str()) || is_option_root(n))
+                }))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formals {
+    pub names: Vec<Formal>,
+    pub ellipsis: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formal {
+    pub name: String,
+    pub has_default: bool,
+    /// The formal's name in the source map.
+    pub id: EntryId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,11 +235,17 @@ impl Lowerer {
 
     fn lower_module(&mut self, expr: &ast::Expr) {
         let mut body = expr.clone();
+        let mut outermost = true;
         // `{ config, lib, ... }: body` (possibly curried), `let .. in body`,
         // parentheses: look through to the module's set.
         for _ in 0..16 {
             body = match body {
                 ast::Expr::Lambda(lambda) => {
+                    if std::mem::take(&mut outermost) {
+                        self.record_formals(&lambda);
+                        self.module.shape.curried =
+                            matches!(lambda.body(), Some(ast::Expr::Lambda(_)));
+                    }
                     let mut scope = HashMap::new();
                     bind_params(&lambda, &mut scope);
                     self.scopes.push(scope);
@@ -186,6 +255,7 @@ impl Lowerer {
                     }
                 }
                 ast::Expr::LetIn(let_in) => {
+                    outermost = false;
                     self.push_let(&let_in);
                     match let_in.body() {
                         Some(b) => b,
@@ -205,11 +275,18 @@ impl Lowerer {
             return;
         };
         let mut structured = false;
+        let mut top_names = Vec::new();
+        for inherit in set.inherits() {
+            top_names.extend(inherit.attrs().filter_map(|a| attr_text(&a)));
+        }
         for entry in set.attrpath_values() {
             let Some(first) = entry.attrpath().and_then(|p| p.attrs().next()) else {
                 continue;
             };
-            match attr_text(&first).as_deref() {
+            let name = attr_text(&first);
+            // A computed name (`${x} = ...`) could be anything.
+            top_names.push(name.clone().unwrap_or_else(|| "${..}".into()));
+            match name.as_deref() {
                 Some("imports") => self.lower_imports(&entry),
                 Some("options") => {
                     self.module.declares_options = true;
@@ -219,6 +296,10 @@ impl Lowerer {
                 _ => {}
             }
         }
+        self.module.shape.structured = structured;
+        top_names.sort();
+        top_names.dedup();
+        self.module.shape.top_names = Some(top_names);
         if structured {
             // `config = ...;` (or `config.x = ...;`) only.
             let node = self.lower_attrs(&set, |name| name == "config");
@@ -247,6 +328,33 @@ impl Lowerer {
             ];
             self.module.config = Some(self.lower_attrs(&set, |name| !SPECIAL.contains(&name)));
         }
+    }
+
+    fn record_formals(&mut self, lambda: &ast::Lambda) {
+        let Some(ast::Param::Pattern(pattern)) = lambda.param() else {
+            return;
+        };
+        let ellipsis = pattern.ellipsis_token().is_some();
+        let mut names = Vec::new();
+        for entry in pattern.pat_entries() {
+            let Some(ident) = entry.ident() else { continue };
+            let range = ident.syntax().text_range();
+            let id = self.entry_id(EntryPos {
+                key: range,
+                entry: entry.syntax().text_range(),
+                path: range,
+                segment: 0,
+            });
+            names.push(Formal {
+                name: ident_text(&ident),
+                has_default: entry.default().is_some(),
+                id,
+            });
+        }
+        const MODULE_ARGS: &[&str] = &["config", "options", "pkgs", "modulesPath"];
+        self.module.shape.takes_module_args =
+            ellipsis && names.iter().any(|f| MODULE_ARGS.contains(&f.name.as_str()));
+        self.module.formals = Some(Formals { names, ellipsis });
     }
 
     fn lower_imports(&mut self, entry: &ast::AttrpathValue) {

@@ -297,5 +297,8 @@ mod tests {
         let (undefined, _) =
             problems("x: { a = x; b = y; ${z} = 1; c = builtins.map; d = __add; }");
         assert_eq!(undefined, ["y", "z"]);
+        // Globals Nix has without `builtins.` (nixpkgs's lib/trivial.nix).
+        let (undefined, _) = problems("path: fromTOML (builtins.readFile path)");
+        assert!(undefined.is_empty(), "{undefined:?}");
     }
 }

@@ -149,6 +149,16 @@ impl OptionIndex {
             })
     }
 
+    /// Whether a top-level name of a module can name options: declared,
+    /// or under a prefix the missing nixpkgs modules would declare.
+    pub fn is_root_name(&self, name: &str) -> bool {
+        self.root.children.contains_key(name)
+            || (!self.has_nixpkgs
+                && NIXPKGS_OWNED_PREFIXES
+                    .iter()
+                    .any(|prefix| prefix.split('.').next() == Some(name)))
+    }
+
     pub fn migration(&self, path: &[String]) -> Option<&OptionMigration> {
         self.migrations.get(path)
     }

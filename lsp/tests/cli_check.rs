@@ -685,3 +685,40 @@ fn eval_setting_checks_against_the_evaluated_options() {
         [json!("unknown-option"), json!("type-mismatch")]
     );
 }
+
+/// nixpkgs's own `lib/` is library code, not modules: no option
+/// diagnostics anywhere outside its tests. Needs MICROS_NIXPKGS.
+#[test]
+fn nixpkgs_lib_is_not_taken_for_modules() {
+    let Some(nixpkgs) = std::env::var_os("MICROS_NIXPKGS").filter(|v| !v.is_empty()) else {
+        eprintln!("skipped: set MICROS_NIXPKGS to check nixpkgs's lib/");
+        return;
+    };
+    let lib = PathBuf::from(nixpkgs).join("lib");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "tests"))
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "nix"))
+        .collect();
+    paths.sort();
+    let output = run(check(&lib).args(["--format", "json"]).args(&paths));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    let option_findings: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            !matches!(
+                d["code"].as_str(),
+                Some("syntax-error" | "undefined-variable" | "unused-binding")
+            )
+        })
+        .collect();
+    assert!(option_findings.is_empty(), "{option_findings:#?}");
+    let undefined = field(&output, "code")
+        .iter()
+        .filter(|c| *c == "undefined-variable")
+        .count();
+    assert_eq!(undefined, 0, "{}", text(&output.stdout));
+}

@@ -90,7 +90,14 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
         });
     }
     let map = db::source_map(db, file);
-    for diagnostic in &db::resolution(db, file).diagnostics {
+    // A set defining a name twice is an error in any file; the rest
+    // judges definitions, and only a module makes any.
+    let is_module = *crate::systems::is_module(db, file);
+    let definitions = db::resolution(db, file)
+        .diagnostics
+        .iter()
+        .filter(|d| is_module || d.code == Code::DuplicateDefinition);
+    for diagnostic in definitions {
         let range = anchor_range(map, diagnostic.anchor);
         let fix = diagnostic.fix.as_ref().and_then(|fix| match fix {
             FixKind::Replace(replacement) => Some(Fix {
@@ -201,7 +208,7 @@ mod tests {
     #[test]
     fn unknown_options_with_did_you_mean() {
         check(
-            r#"{ lib, ... }: {
+            r#"{ config, lib, ... }: {
   services.gety.enable = true;
   services.getty.enabel = true;
   users.alice.uidd = 1;
@@ -310,6 +317,74 @@ in {
                 8:18-8:24 Error duplicate-definition: this attribute is already defined in this set [help: Nix rejects a set that defines the same attribute twice; merge the two definitions]
                 9:27-9:41 Error undefined-variable: undefined variable `undefinedThing`
                 10:33-11:2 Error syntax-error: expected `;`, found `}`
+            "#]],
+        );
+    }
+
+    /// A file no system reaches is judged as a module only when it looks
+    /// like one; library, data and package files get syntax and names.
+    #[test]
+    fn library_data_and_package_files_are_not_modules() {
+        // Library code: `lib` alone, names of its own.
+        check(
+            r#"{ lib }: {
+  mkThing = name: { inherit name; services = 1; };
+  hostNames = [ "a" "b" ];
+}"#,
+            expect![""],
+        );
+        // Library code taking `...`, still no module argument.
+        check(
+            "{ lib, ... }: rec { helpers.enable = 1; networking = helpers; }",
+            expect![""],
+        );
+        // Data.
+        check(
+            r#"{ web = { ip = "10.0.0.1"; }; db.ip = "10.0.0.2"; }"#,
+            expect![""],
+        );
+        // An overlay: a function returning a function is never a module.
+        check(
+            "self: super: { services = super.services // { extra = 1; }; }",
+            expect![""],
+        );
+        // A package expression.
+        check(
+            r#"{ stdenv, fetchurl }: stdenv.mkDerivation { pname = "x"; version = "1"; }"#,
+            expect![""],
+        );
+        // Syntax, names and duplicates still count everywhere.
+        check(
+            "{ lib }: { a = 1; a = 2; b = undefinedName; }",
+            expect![[r#"
+                1:19-1:20 Error duplicate-definition: this attribute is already defined in this set [help: Nix rejects a set that defines the same attribute twice; merge the two definitions]
+                1:30-1:43 Error undefined-variable: undefined variable `undefinedName`
+            "#]],
+        );
+    }
+
+    /// What looks like a module is checked as one, wherever it is.
+    #[test]
+    fn files_that_look_like_modules_are_checked() {
+        // Module arguments with `...`.
+        check(
+            "{ pkgs, ... }: { servics.getty.enable = true; }",
+            expect![[r#"
+                1:18-1:25 Error unknown-option: the option `servics` does not exist [help: did you mean `services`?] [fix: services]
+            "#]],
+        );
+        // The structured form.
+        check(
+            "{ lib }: { imports = [ ]; config.services.getty.enabel = true; }",
+            expect![[r#"
+                1:49-1:55 Error unknown-option: the option `services.getty.enabel` does not exist [help: did you mean `services.getty.enable`?] [fix: enable]
+            "#]],
+        );
+        // Only option roots at the top, as hardware-configuration.nix has.
+        check(
+            "{ ... }: { boot.isContainr = true; fileSystems = { }; }",
+            expect![[r#"
+                1:17-1:27 Error unknown-option: the option `boot.isContainr` does not exist [help: did you mean `boot.isContainer`?] [fix: isContainer]
             "#]],
         );
     }

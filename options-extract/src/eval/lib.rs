@@ -1904,6 +1904,7 @@ pub const GLOBAL_NAMES: &[&str] = &[
     "fetchMercurial",
     "fetchTree",
     "fetchurl",
+    "fromTOML",
     "placeholder",
     "scopedImport",
 ];
