@@ -389,6 +389,22 @@ in {
         );
     }
 
+    /// Nix's global names are defined without `builtins.`; the other
+    /// builtins (here `fetchurl`) only through it or as `__name`.
+    #[test]
+    fn global_names_are_nixs_own() {
+        check(
+            r#"let
+  used = [ fromTOML break fetchTree fetchGit derivationStrict scopedImport placeholder ];
+  alsoUsed = [ builtins.fetchurl __fetchurl builtins.fromTOML ];
+  notGlobal = fetchurl;
+in { services.getty.enable = builtins.isList (used ++ alsoUsed ++ [ notGlobal ]); }"#,
+            expect![[r#"
+                4:15-4:23 Error undefined-variable: undefined variable `fetchurl`
+            "#]],
+        );
+    }
+
     #[test]
     fn missing_nixpkgs_silences_its_prefixes_only() {
         check_with(

@@ -1882,31 +1882,35 @@ pub(super) fn build(_eval: &mut Evaluator) -> (Value, Value) {
     (Value::Attrs(Rc::new(lib)), Value::Attrs(Rc::new(builtins)))
 }
 
-/// The names Nix defines in every scope, without `builtins.`.
+/// The names Nix defines in every scope, without `builtins.`: its
+/// constants and the primops registered without the `__` prefix
+/// (`src/libexpr/primops.cc`, `primops/*.cc`). Every other builtin is
+/// global only as `__name` (`__fetchurl`), which callers accept by prefix.
 pub const GLOBAL_NAMES: &[&str] = &[
-    "true",
-    "false",
-    "null",
-    "builtins",
-    "import",
-    "toString",
-    "map",
-    "throw",
     "abort",
     "baseNameOf",
-    "dirOf",
-    "isNull",
-    "removeAttrs",
+    "break",
+    "builtins",
     "derivation",
     "derivationStrict",
-    "fetchTarball",
+    "dirOf",
+    "false",
+    "fetchFinalTree",
     "fetchGit",
     "fetchMercurial",
+    "fetchTarball",
     "fetchTree",
-    "fetchurl",
     "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "null",
     "placeholder",
+    "removeAttrs",
     "scopedImport",
+    "throw",
+    "toString",
+    "true",
 ];
 
 /// The global scope: `builtins` and the names Nix exposes without it.
