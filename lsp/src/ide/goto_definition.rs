@@ -1,7 +1,10 @@
-//! Go to the declaration of the option a path segment names.
+//! Go to the declaration of what a path segment names: an option, the
+//! options below a prefix, the option holding a name of your choosing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use micros_options::model::{Declaration, SourceFile};
 use rowan::{TextRange, TextSize};
 
 use crate::db::{self, File};
@@ -20,14 +23,44 @@ pub fn goto_definition(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Tar
     let Some((entry, _)) = super::entry_at(db, file, offset) else {
         return Vec::new();
     };
-    let Some(KeyMeaning::Option(option)) = db::resolution(db, file).keys.get(&entry).cloned()
-    else {
+    let Some(meaning) = db::resolution(db, file).keys.get(&entry).cloned() else {
         return Vec::new();
     };
     let index = db::option_index(db, db.workspace());
-    option
-        .declarations
-        .iter()
+    let declarations: Vec<&Declaration> = match &meaning {
+        KeyMeaning::Option(option) => option.declarations.iter().collect(),
+        // A prefix is declared where the options below it are: the first
+        // declaration in each file.
+        KeyMeaning::Prefix(loc) => {
+            let Some(trie) = super::trie_at(index, loc) else {
+                return Vec::new();
+            };
+            let mut first_in_file: BTreeMap<&SourceFile, &Declaration> = BTreeMap::new();
+            for option in trie.options() {
+                for declaration in &option.declarations {
+                    first_in_file
+                        .entry(&declaration.file)
+                        .and_modify(|first| {
+                            if (declaration.line, declaration.range) < (first.line, first.range) {
+                                *first = declaration;
+                            }
+                        })
+                        .or_insert(declaration);
+                }
+            }
+            first_in_file.into_values().collect()
+        }
+        // A name in an `attrsOf`: the option that holds the names.
+        KeyMeaning::Name(loc) => {
+            let holder = &loc[..loc.len().saturating_sub(1)];
+            match super::trie_at(index, holder).and_then(|t| t.option.as_ref()) {
+                Some(option) => option.declarations.iter().collect(),
+                None => return Vec::new(),
+            }
+        }
+    };
+    declarations
+        .into_iter()
         .filter_map(|declaration| {
             Some(Target {
                 path: index.declaration_path(declaration)?,
@@ -61,6 +94,67 @@ mod tests {
             getty[range].starts_with("enable = lib.mkEnableOption"),
             "{}",
             &getty[range]
+        );
+    }
+
+    fn target_files(text: &str) -> Vec<String> {
+        let f = fixture(text);
+        let (file, offset) = f.cursor();
+        let targets = f.host.snapshot().goto_definition(file, offset).unwrap();
+        targets
+            .iter()
+            .map(|t| format!("{}:{}", t.path.display(), t.line))
+            .collect()
+    }
+
+    /// Every segment of a path goes somewhere: a prefix to the files that
+    /// declare the options below it, a name of an `attrsOf` to the option.
+    #[test]
+    fn every_segment_of_a_path() {
+        assert_eq!(
+            target_files("{ services.get$0ty.enable = true; }"),
+            ["/micros/modules/getty.nix:3"]
+        );
+        assert_eq!(
+            target_files("{ ser$0vices.getty.enable = true; }"),
+            ["/micros/modules/getty.nix:3"]
+        );
+        assert_eq!(
+            target_files("{ networking = { fire$0wall.enable = true; }; }"),
+            ["/micros/modules/networking.nix:26"]
+        );
+        assert_eq!(
+            target_files("{ users.ali$0ce.uid = 1; }"),
+            ["/micros/modules/users.nix:14"]
+        );
+        assert_eq!(
+            target_files("{ networking.interfaces = [ { ip$0v4.address = null; } ]; }"),
+            ["/micros/modules/networking.nix:7"]
+        );
+        assert!(target_files("{ totally.unkn$0own = 1; }").is_empty());
+        assert!(target_files("{ services.getty.enable = tr$0ue; }").is_empty());
+    }
+
+    #[test]
+    fn a_prefix_declared_in_several_files_goes_to_each() {
+        let files = target_files(
+            r#"
+#- /micros/modules/b.nix
+{ lib, ... }: {
+  options.services.b.enable = lib.mkEnableOption "b";
+}
+#- /micros/modules/a.nix
+{ lib, ... }: {
+  options.services.a.package = lib.mkOption { type = lib.types.str; };
+  options.services.a.enable = lib.mkEnableOption "a";
+}
+#- /configuration.nix
+{ serv$0ices.a.enable = true; }
+"#,
+        );
+        assert_eq!(
+            files,
+            ["/micros/modules/a.nix:2", "/micros/modules/b.nix:2"]
         );
     }
 
