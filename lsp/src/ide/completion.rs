@@ -10,9 +10,9 @@ use micros_options::OptionType;
 use micros_options::model::{EnumValue, LiteralKind, OptionDecl};
 
 use crate::db::{self, File};
-use crate::lower::{Node, NodeId};
+use crate::lower::{Module, Node, NodeId, SourceMap};
 use crate::options::{OptionIndex, Trie};
-use crate::resolve::SetScope;
+use crate::resolve::{Resolution, SetScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletionItem {
@@ -41,10 +41,90 @@ pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Completi
     let offset = clamp(text, offset);
     let root = db::parse(db, file).root();
     let syntax = root.syntax().clone();
+    let index = db::option_index(db, db.workspace());
+    if let Some(name_end) = set_being_typed(&syntax, offset) {
+        return completion_in_typed_set(index, text, name_end, offset);
+    }
+    if in_formals(&syntax, offset) {
+        // A function's parameters are names of the caller's choosing.
+        return Vec::new();
+    }
     if let Some(items) = value_completion(db, file, &syntax, offset) {
         return items;
     }
-    path_completion(db, file, &syntax, text, offset)
+    let view = View {
+        syntax,
+        module: db::module(db, file),
+        map: db::source_map(db, file),
+        resolution: db::resolution(db, file),
+    };
+    path_completion(index, &view, text, offset)
+}
+
+/// A file's tree, lowered module, positions and resolution: the database's,
+/// or those of a patched copy of the text.
+struct View<'a> {
+    syntax: SyntaxNode,
+    module: &'a Module,
+    map: &'a SourceMap,
+    resolution: &'a Resolution,
+}
+
+/// `{ fire }` with the cursor on the name: rnix reads it as the start of a
+/// function's formals (`{ fire }: ...`) that lacks its `:`. A lone formal
+/// with no `:` after it is a set being typed; the end of the name is where
+/// its `= value;` would go.
+fn set_being_typed(syntax: &SyntaxNode, offset: TextSize) -> Option<TextSize> {
+    let token = syntax.token_at_offset(offset).left_biased()?;
+    if token.kind() != SyntaxKind::TOKEN_IDENT {
+        return None;
+    }
+    let entry = token.parent_ancestors().find_map(ast::PatEntry::cast)?;
+    let pattern = ast::Pattern::cast(entry.syntax().parent()?)?;
+    let lambda = ast::Lambda::cast(pattern.syntax().parent()?)?;
+    let lone = pattern.pat_entries().count() == 1
+        && entry.default().is_none()
+        && pattern.ellipsis_token().is_none()
+        && pattern.pat_bind().is_none()
+        && !pattern
+            .syntax()
+            .children_with_tokens()
+            .any(|t| t.kind() == SyntaxKind::TOKEN_COMMA);
+    (lone && lambda.token_colon().is_none()).then(|| token.text_range().end())
+}
+
+fn in_formals(syntax: &SyntaxNode, offset: TextSize) -> bool {
+    syntax
+        .token_at_offset(offset)
+        .left_biased()
+        .is_some_and(|token| {
+            token
+                .parent_ancestors()
+                .any(|n| ast::Pattern::can_cast(n.kind()))
+        })
+}
+
+/// Complete in a copy of the text where the name being typed is defined
+/// (`{ fire = null; }`), so the set it is in resolves as a set.
+fn completion_in_typed_set(
+    index: &OptionIndex,
+    text: &str,
+    name_end: TextSize,
+    offset: TextSize,
+) -> Vec<CompletionItem> {
+    let mut patched = text.to_string();
+    patched.insert_str(usize::from(name_end), " = null;");
+    let parsed = crate::reparse::Parsed::new(&patched);
+    let (module, map) = crate::lower::lower(&parsed.root());
+    let resolution = crate::resolve::resolve(&module, index);
+    let view = View {
+        syntax: parsed.root().syntax().clone(),
+        module: &module,
+        map: &map,
+        resolution: &resolution,
+    };
+    // Before the cursor, the copy and the text are the same.
+    path_completion(index, &view, text, offset)
 }
 
 /// Offsets past the end or inside a character move to a boundary.
@@ -237,15 +317,13 @@ fn binding_names(node: &impl HasEntry) -> Vec<String> {
 // ---- option paths ----
 
 fn path_completion(
-    db: &dyn db::Db,
-    file: File,
-    syntax: &SyntaxNode,
+    index: &OptionIndex,
+    view: &View,
     text: &str,
     offset: TextSize,
 ) -> Vec<CompletionItem> {
     let (segments, partial_range) = typed_path(text, offset);
-    let index = db::option_index(db, db.workspace());
-    let Some(start) = scope_at(db, file, syntax, offset, index) else {
+    let Some(start) = scope_at(view, offset, index) else {
         return Vec::new();
     };
     let Some(trie) = descend(index, start, &segments) else {
@@ -345,17 +423,9 @@ enum Start<'a> {
     Trie(&'a Trie),
 }
 
-fn scope_at<'a>(
-    db: &dyn db::Db,
-    file: File,
-    syntax: &SyntaxNode,
-    offset: TextSize,
-    index: &'a OptionIndex,
-) -> Option<Start<'a>> {
-    let map = db::source_map(db, file);
-    let resolution = db::resolution(db, file);
-    let module = db::module(db, file);
-    let token = syntax.token_at_offset(offset).left_biased()?;
+fn scope_at<'a>(view: &View, offset: TextSize, index: &'a OptionIndex) -> Option<Start<'a>> {
+    let (module, map, resolution) = (view.module, view.map, view.resolution);
+    let token = view.syntax.token_at_offset(offset).left_biased()?;
     for set in token.parent_ancestors().filter_map(ast::AttrSet::cast) {
         let range = set.syntax().text_range();
         if offset <= range.start() {
@@ -502,6 +572,39 @@ mod feature_tests {
                 ipv4 (Namespace) 1 options
                 name (Option) string"#]],
         );
+    }
+
+    /// `{ fire }` parses as the start of a function's formals; while a name
+    /// is typed in a nested set, it is a set all the same.
+    #[test]
+    fn a_name_being_typed_inside_braces() {
+        check(
+            "{ networking = { fire$0 }; }",
+            expect![[r#"
+                domain (Option) null or string = null
+                domainName (Option) null or string
+                firewall (Namespace) 2 options
+                hostName (Option) string matching the pattern ^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$ = "micros"
+                interfaces (Option) list of (submodule) = [ ]
+                useDHCP (Option) unspecified value"#]],
+        );
+        check(
+            "{\n  users.alice = {\n    ui$0\n  };\n}\n",
+            expect![[r#"
+                gid (Option) null or signed integer = null
+                home (Option) absolute path = "/home/‹name›"
+                packages (Option) list of package = [ ]
+                password (Option) string = "!"
+                uid (Option) null or signed integer = null"#]],
+        );
+        check(
+            "{ networking.interfaces = [ { na$0 } ]; }",
+            expect![[r#"
+                ipv4 (Namespace) 1 options
+                name (Option) string"#]],
+        );
+        // Real formals stay formals.
+        check("{ lib, pk$0 }: { }", expect![""]);
     }
 
     #[test]
