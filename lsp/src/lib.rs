@@ -8,6 +8,7 @@ pub mod lower;
 pub mod names;
 pub mod nix;
 pub mod options;
+pub mod recover;
 pub mod reparse;
 pub mod resolve;
 pub mod server;

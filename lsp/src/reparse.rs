@@ -19,7 +19,7 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn new(text: &str) -> Parsed {
-        let (green, errors) = micros_options::syntax::parse(text);
+        let (green, errors) = crate::recover::parse(text);
         Parsed { green, errors }
     }
 

@@ -422,6 +422,48 @@ in { services.getty.enable = builtins.isList (used ++ alsoUsed ++ [ notGlobal ])
         );
     }
 
+    /// A missing `;` is one error at the end of the line that lacks it; the
+    /// lines after it are read as if it were there.
+    #[test]
+    fn a_missing_semicolon_is_one_error_where_it_is_missing() {
+        check(
+            "{\n  services.getty.enable = true\n  networking.firewall.enable = true;\n}\n",
+            expect![[r#"
+                2:31-2:31 Error syntax-error: expected `;` after this value
+            "#]],
+        );
+        // Three of them, one before a comment; what follows is still checked.
+        check(
+            "{ lib, ... }:\nlet port = 22 # ssh\nin {\n  services.getty.enable = true\n  networking.firewall.allowedTCPPorts = [ port ]\n  networking.firewall.enable = 1;\n}\n",
+            expect![[r#"
+                2:14-2:14 Error syntax-error: expected `;` after this value
+                4:31-4:31 Error syntax-error: expected `;` after this value
+                5:49-5:49 Error syntax-error: expected `;` after this value
+                6:32-6:33 Error type-mismatch: `networking.firewall.enable` is the integer 1, but its type is boolean
+            "#]],
+        );
+        // At the end of a set.
+        check(
+            "{\n  services.getty.enable = true\n}\n",
+            expect![[r#"
+                2:31-2:31 Error syntax-error: expected `;` after this value
+            "#]],
+        );
+        // Not a missing `;`: the errors stay the parser's.
+        check(
+            "{ networking = { hostName = \"a\" }; }\n",
+            expect![[r#"
+                1:33-1:34 Error syntax-error: expected `;`, found `}`
+            "#]],
+        );
+        check(
+            "{\n  networking = {\n    fire\n  };\n}\n",
+            expect![[r#"
+                4:4-5:2 Error syntax-error: expected `:`, found `;`
+            "#]],
+        );
+    }
+
     /// Half-typed lines are syntax errors, and only that: the parser's
     /// recovery must not surface as duplicates or unknown options.
     #[test]
