@@ -14,9 +14,6 @@ use micros_lsp::options::OptionIndex;
 use micros_options::bench_support;
 use rowan::TextSize;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn sources() -> (PathBuf, PathBuf, &'static str) {
     let trees = bench_support::trees();
     let label = if trees.upstream {

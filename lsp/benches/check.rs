@@ -14,9 +14,6 @@ use std::time::{Duration, Instant};
 use micros_lsp::cli::check::engine;
 use micros_lsp::options::OptionIndex;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FILES: usize = 1_000;
 const ROUNDS: usize = 5;
 

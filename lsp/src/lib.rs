@@ -13,3 +13,36 @@ pub mod reparse;
 pub mod resolve;
 pub mod server;
 pub mod systems;
+
+// Every binary linking this crate allocates with mimalloc. The formatter
+// (alejandra) declares it as the global allocator itself on these targets,
+// and a program can have only one: declare ours only where it does not.
+#[cfg(not(any(
+    all(
+        target_arch = "aarch64",
+        target_vendor = "unknown",
+        target_os = "linux",
+        target_env = "musl"
+    ),
+    all(
+        target_arch = "arm",
+        target_vendor = "unknown",
+        target_os = "linux",
+        target_env = "musl",
+        target_abi = "eabihf"
+    ),
+    all(
+        target_arch = "x86",
+        target_vendor = "unknown",
+        target_os = "linux",
+        target_env = "musl"
+    ),
+    all(
+        target_arch = "x86_64",
+        target_vendor = "unknown",
+        target_os = "linux",
+        any(target_env = "gnu", target_env = "musl")
+    ),
+)))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -192,3 +192,87 @@ fn selection_and_folding_ranges() {
     );
     client.shutdown();
 }
+
+/// Apply LSP text edits (given in order, not overlapping) to `text`.
+fn apply_edits(text: &str, edits: &Value) -> String {
+    let offset = |position: &Value| {
+        let line = position["line"].as_u64().unwrap() as usize;
+        let character = position["character"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + character
+    };
+    let mut out = text.to_string();
+    let mut edits = edits.as_array().unwrap().clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
+    for edit in edits {
+        let range = offset(&edit["range"]["start"])..offset(&edit["range"]["end"]);
+        out.replace_range(range, edit["newText"].as_str().unwrap());
+    }
+    out
+}
+
+#[test]
+fn formatting_documents_and_ranges() {
+    let root = scratch("e2e-formatting");
+    let config = root.join("configuration.nix");
+    let text = "{lib,...}: {\nservices.getty.enable=true;\n  users.alice = {uid=1000;};\n}";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    assert_eq!(client.capabilities["documentFormattingProvider"], true);
+    assert_eq!(client.capabilities["documentRangeFormattingProvider"], true);
+    client.open(&config, text);
+    client.diagnostics_for(&config, 1);
+    let options = json!({ "tabSize": 2, "insertSpaces": true });
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&config) }, "options": options }),
+    );
+    assert_eq!(
+        apply_edits(text, &edits),
+        "{lib, ...}: {\n  services.getty.enable = true;\n  users.alice = {uid = 1000;};\n}\n"
+    );
+    // The third line only: the binding `users.alice`.
+    let edits = client.request(
+        "textDocument/rangeFormatting",
+        json!({ "textDocument": { "uri": uri(&config) }, "options": options,
+                "range": { "start": { "line": 2, "character": 2 }, "end": { "line": 2, "character": 28 } } }),
+    );
+    assert_eq!(
+        apply_edits(text, &edits),
+        "{lib,...}: {\nservices.getty.enable=true;\n  users.alice = {uid = 1000;};\n}"
+    );
+
+    // A syntax error: nothing changes, and the user is told why.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri(&config), "version": 2 },
+                "contentChanges": [{ "text": "{\n  a = ;\n}\n" }] }),
+    );
+    client.diagnostics_for(&config, 2);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&config) }, "options": options }),
+    );
+    assert!(edits.is_null(), "{edits}");
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    let message = message["params"]["message"].as_str().unwrap();
+    assert!(message.contains("line 2"), "{message}");
+
+    // An external formatter named in the settings, on stdin and stdout.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "micros": { "formatting": { "command": ["sh", "-c", "echo '# formatted'; cat"] } } } }),
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri(&config), "version": 3 },
+                "contentChanges": [{ "text": "{ }\n" }] }),
+    );
+    client.diagnostics_for(&config, 3);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&config) }, "options": options }),
+    );
+    assert_eq!(apply_edits("{ }\n", &edits), "# formatted\n{ }\n");
+    client.shutdown();
+}

@@ -1,8 +1,5 @@
 //! The MicrOS language server, on stdin/stdout.
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     if std::env::args().any(|a| a == "--version" || a == "-V") {
         println!("micros-lsp {}", env!("CARGO_PKG_VERSION"));

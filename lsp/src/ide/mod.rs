@@ -7,6 +7,7 @@ pub mod diagnostics;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod folding_ranges;
+pub mod formatting;
 pub mod goto_definition;
 pub mod hover;
 pub mod selection_range;
@@ -150,6 +151,19 @@ impl Analysis {
 
     pub fn folding_ranges(&self, file: File) -> Cancellable<Vec<folding_ranges::Fold>> {
         self.with(move |db| folding_ranges::folding_ranges(db, file))
+    }
+
+    /// Format the file, or the piece of it around `range`.
+    pub fn format(
+        &self,
+        file: File,
+        range: Option<TextRange>,
+        formatter: formatting::Formatter,
+    ) -> Cancellable<Result<Vec<formatting::TextEdit>, formatting::FormatError>> {
+        self.with(move |db| match range {
+            Some(range) => formatting::format_range(db, file, range, &formatter),
+            None => formatting::format_document(db, file, &formatter),
+        })
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {

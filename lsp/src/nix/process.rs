@@ -1,7 +1,8 @@
-//! Running Nix as a child process with a time limit and, for evaluation, a
-//! memory limit, streaming its stderr line by line.
+//! Running Nix (or an external formatter) as a child process with a time
+//! limit and, for evaluation, a memory limit, streaming its stderr line by
+//! line.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -41,12 +42,26 @@ pub enum RunError {
 
 /// Run `command`, calling `on_line` for each stderr line as it arrives.
 pub fn run(
+    command: Command,
+    limits: Limits,
+    on_line: &mut dyn FnMut(&str) -> Control,
+) -> Result<Finished, RunError> {
+    run_with_input(command, None, limits, on_line)
+}
+
+/// As [`run`], with `input` written to the child's stdin (then closed).
+pub fn run_with_input(
     mut command: Command,
+    input: Option<Vec<u8>>,
     limits: Limits,
     on_line: &mut dyn FnMut(&str) -> Control,
 ) -> Result<Finished, RunError> {
     command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group, so that a timeout ends the builders and
@@ -76,6 +91,14 @@ pub fn run(
         }
     })?;
     let pid = child.id() as libc::pid_t;
+    // A writer of its own: a child that fills its stdout before reading
+    // all of stdin must not deadlock us. A child that exits early closes
+    // the pipe; that error is its business.
+    let stdin_writer = child.stdin.take().zip(input).map(|(mut stdin, input)| {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        })
+    });
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let stdout_reader = std::thread::spawn(move || {
@@ -139,6 +162,9 @@ pub fn run(
         return Err(RunError::TimedOut(limits.timeout.unwrap_or_default()));
     }
     let status = child.wait().map_err(RunError::Spawn)?;
+    if let Some(writer) = stdin_writer {
+        let _ = writer.join();
+    }
     let _ = stderr_reader.join();
     let stdout = stdout_reader.join().unwrap_or_default();
     Ok(Finished { status, stdout })
@@ -161,6 +187,18 @@ mod tests {
         assert_eq!(seen, ["one", "two"]);
         assert_eq!(finished.stdout, b"out\n");
         assert_eq!(finished.status.code(), Some(3));
+    }
+
+    #[test]
+    fn input_reaches_stdin() {
+        let mut command = Command::new("/bin/sh");
+        command.args(["-c", "tr a-z A-Z"]);
+        let input = "abc\n".repeat(100_000).into_bytes();
+        let finished = run_with_input(command, Some(input), Limits::default(), &mut |_| {
+            Control::Continue
+        })
+        .expect("sh runs");
+        assert_eq!(finished.stdout, "ABC\n".repeat(100_000).into_bytes());
     }
 
     #[test]

@@ -219,6 +219,38 @@ impl Backend {
         Ok(Some((result_id, data)))
     }
 
+    /// Format a document (or a range of it); what cannot be formatted is
+    /// left as it is and said in a message.
+    async fn format(&self, uri: &Uri, range: Option<Range>) -> Result<Option<Vec<TextEdit>>> {
+        let Some((analysis, file, index)) = self.snapshot(uri) else {
+            return Ok(None);
+        };
+        let formatter = self.lock().settings.formatter();
+        let text_range = range.map(|r| index.text_range(r));
+        let result = self
+            .blocking(move || analysis.format(file, text_range, formatter))
+            .await?
+            .map_err(|_| content_modified())?;
+        match result {
+            Ok(edits) => Ok(Some(
+                edits
+                    .iter()
+                    .map(|e| TextEdit {
+                        range: index.range(e.range),
+                        new_text: e.replacement.clone(),
+                    })
+                    .collect(),
+            )),
+            Err(error) => {
+                let message = format!("micros: {}", error.message(index.text()));
+                self.client
+                    .show_message(MessageType::WARNING, message)
+                    .await;
+                Ok(None)
+            }
+        }
+    }
+
     /// Load the option set in the background: a notification handler that
     /// waited for it (or for the client to answer a progress request) would
     /// hold up every notification after it, `exit` included.
@@ -387,6 +419,8 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
                 selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 semantic_tokens_provider: Some(
@@ -474,7 +508,7 @@ impl LanguageServer for Backend {
             let mut state = self.lock();
             let before = state.settings.clone();
             state.settings.update(&params.settings);
-            state.settings != before
+            state.settings.options_differ(&before)
         };
         if changed {
             self.spawn_load_options();
@@ -677,5 +711,17 @@ impl LanguageServer for Backend {
                 .filter_map(|f| convert::folding_range(f, &index))
                 .collect(),
         ))
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, None).await
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, Some(params.range))
+            .await
     }
 }

@@ -23,6 +23,8 @@ pub struct Settings {
     pub options: Option<PathBuf>,
     /// Evaluate the options with Nix (runs the flake's code: opt-in only).
     pub eval: bool,
+    /// `formatting.command`: an external formatter instead of alejandra.
+    pub formatting_command: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -48,6 +50,37 @@ impl Settings {
         }
         if let Some(eval) = section.get("eval").and_then(serde_json::Value::as_bool) {
             self.eval = eval;
+        }
+        if let Some(command) = section.get("formatting").and_then(|f| f.get("command")) {
+            match command {
+                serde_json::Value::Array(words) => {
+                    let words: Option<Vec<String>> = words
+                        .iter()
+                        .map(|w| w.as_str().map(str::to_string))
+                        .collect();
+                    if let Some(words) = words {
+                        self.formatting_command = (!words.is_empty()).then_some(words);
+                    }
+                }
+                serde_json::Value::String(program) => {
+                    self.formatting_command = (!program.is_empty()).then(|| vec![program.clone()]);
+                }
+                serde_json::Value::Null => self.formatting_command = None,
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the option set these settings load differs from `other`'s.
+    pub fn options_differ(&self, other: &Settings) -> bool {
+        (&self.source, &self.nixpkgs, &self.options, self.eval)
+            != (&other.source, &other.nixpkgs, &other.options, other.eval)
+    }
+
+    pub fn formatter(&self) -> crate::ide::formatting::Formatter {
+        match &self.formatting_command {
+            Some(command) => crate::ide::formatting::Formatter::Command(command.clone()),
+            None => crate::ide::formatting::Formatter::Alejandra,
         }
     }
 }
@@ -186,5 +219,17 @@ mod tests {
         assert!(settings.eval);
         settings.update(&serde_json::json!({ "eval": "yes" }));
         assert!(settings.eval);
+        let before = settings.clone();
+        settings
+            .update(&serde_json::json!({ "formatting": { "command": ["nixfmt", "-w", "80"] } }));
+        assert_eq!(
+            settings.formatting_command,
+            Some(vec!["nixfmt".into(), "-w".into(), "80".into()])
+        );
+        assert!(!settings.options_differ(&before));
+        settings.update(&serde_json::json!({ "formatting": { "command": [1] } }));
+        assert!(settings.formatting_command.is_some());
+        settings.update(&serde_json::json!({ "formatting": { "command": null } }));
+        assert_eq!(settings.formatting_command, None);
     }
 }
