@@ -24,24 +24,6 @@ fn sources() -> (PathBuf, PathBuf, &'static str) {
     (trees.micros, trees.nixpkgs, label)
 }
 
-/// About 2,000 lines of definitions a real configuration has.
-fn configuration() -> String {
-    let mut text = String::from(
-        "{ pkgs, lib, ... }:\n{\n  services.getty.enable = true;\n  networking.hostName = \"bench\";\n",
-    );
-    let mut i: usize = 0;
-    while text.lines().count() < 2_000 {
-        text.push_str(&format!(
-            "  users.user{i} = {{\n    uid = {uid};\n  }};\n  micros.services.service{i} = {{\n    type = \"oneshot\";\n    dependencies = [ \"service{prev}\" ];\n    startScript = ''\n      echo starting {i}\n    '';\n  }};\n",
-            uid = 1000 + i,
-            prev = i.saturating_sub(1)
-        ));
-        i += 1;
-    }
-    text.push_str("}\n");
-    text
-}
-
 fn percentile(times: &mut [Duration], p: f64) -> Duration {
     times.sort();
     times[((times.len() as f64 - 1.0) * p).round() as usize]
@@ -64,7 +46,7 @@ fn load_index(micros: &Path, nixpkgs: &Path) -> OptionIndex {
 
 fn main() {
     let (micros, nixpkgs, label) = sources();
-    let text = configuration();
+    let text = bench_support::configuration(2_000);
     let path = PathBuf::from("/bench/configuration.nix");
 
     // Cold start: extraction, database, first diagnostics.

@@ -33,7 +33,7 @@ fn a_session_from_initialize_to_shutdown() {
     );
     assert!(
         client
-            .backlog
+            .backlog()
             .iter()
             .any(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin")
     );
@@ -247,18 +247,14 @@ fn exit_does_not_wait_for_unanswered_requests() {
         "params": { "processId": null, "rootUri": uri(&root),
                     "capabilities": { "window": { "workDoneProgress": true } },
                     "initializationOptions": fixture_options() } }));
-    let first = client
-        .messages
-        .recv_timeout(TIMEOUT)
-        .expect("initialize answered");
+    let first = client.next_message(TIMEOUT).expect("initialize answered");
     assert_eq!(first["id"], 1, "{first}");
     client.notify("initialized", json!({}));
     client.send(json!({ "jsonrpc": "2.0", "id": 2, "method": "shutdown" }));
     let answered = (0..10).any(|_| {
         client
-            .messages
-            .recv_timeout(TIMEOUT)
-            .is_ok_and(|m| m["id"] == 2 && m.get("method").is_none())
+            .next_message(TIMEOUT)
+            .is_some_and(|m| m["id"] == 2 && m.get("method").is_none())
     });
     assert!(answered, "shutdown was not answered");
     client.notify("exit", Value::Null);

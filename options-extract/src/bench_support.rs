@@ -58,6 +58,30 @@ pub fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// A configuration of at least `min_lines` lines, made of the definitions
+/// a real one has (users, services with scripts and dependencies), without
+/// a mistake. At 2,000 it has 2,005 lines.
+pub fn configuration(min_lines: usize) -> String {
+    use std::fmt::Write;
+    let mut text = String::from(
+        "{ pkgs, lib, ... }:\n{\n  services.getty.enable = true;\n  networking.hostName = \"bench\";\n",
+    );
+    let mut lines = 4;
+    let mut i: usize = 0;
+    while lines < min_lines {
+        let _ = write!(
+            text,
+            "  users.user{i} = {{\n    uid = {uid};\n  }};\n  micros.services.service{i} = {{\n    type = \"oneshot\";\n    dependencies = [ \"service{prev}\" ];\n    startScript = ''\n      echo starting {i}\n    '';\n  }};\n",
+            uid = 1000 + i,
+            prev = i.saturating_sub(1)
+        );
+        lines += 10;
+        i += 1;
+    }
+    text.push_str("}\n");
+    text
+}
+
 const PEAK_RSS_FLAG: &str = "--peak-rss-of";
 
 /// When this process is a child started by [`child_peak_rss_kib`]: runs
@@ -93,6 +117,12 @@ mod tests {
         // Linux has /proc; a test process holds at least a megabyte.
         let kib = peak_rss_kib().expect("VmHWM in /proc/self/status");
         assert!(kib >= 1024, "{kib} KiB");
+    }
+
+    #[test]
+    fn the_configuration_has_the_lines_asked_for() {
+        assert_eq!(configuration(2_000).lines().count(), 2_005);
+        assert_eq!(configuration(20_000).lines().count(), 20_005);
     }
 
     #[test]

@@ -4,27 +4,23 @@
 // Each test binary that includes this uses a part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::common::fixtures;
+
+pub mod process;
+pub use process::{LspProcess, WaitError};
 
 // Generous: it only detects a server that never answers, and the 10 MB file
 // takes a debug build many seconds on a loaded two-core machine.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Client {
-    pub child: Child,
-    pub stdin: ChildStdin,
-    pub messages: Receiver<Value>,
-    pub next_id: i64,
-    /// Notifications seen while waiting for something else.
-    pub backlog: Vec<Value>,
+    pub lsp: LspProcess,
     /// What the server said when the option set was loaded.
     pub options_summary: String,
     /// What the server answered `initialize` with.
@@ -55,50 +51,8 @@ impl Client {
             .env_remove("MICROS_SRC")
             .env_remove("MICROS_NIXPKGS");
         configure(&mut command);
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start micros-lsp");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, messages) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length: ") {
-                        length = value.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("Content-Length")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if tx
-                    .send(serde_json::from_slice(&body).expect("server sends JSON"))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        });
         Client {
-            child,
-            stdin,
-            messages,
-            next_id: 0,
-            backlog: Vec::new(),
+            lsp: LspProcess::spawn(command).expect("start micros-lsp"),
             options_summary: String::new(),
             capabilities: Value::Null,
         }
@@ -143,14 +97,11 @@ impl Client {
     }
 
     pub fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        assert!(self.lsp.send(&message), "the server stopped reading");
     }
 
     pub fn send_raw(&mut self, body: &str) {
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        assert!(self.lsp.send_raw(body), "the server stopped reading");
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -159,9 +110,7 @@ impl Client {
 
     #[track_caller]
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let id = self.lsp.send_request(method, params);
         self.wait_for(|m| m["id"] == id && m.get("method").is_none())
     }
 
@@ -175,30 +124,24 @@ impl Client {
     /// Wait for a message; answer the server's own requests on the way.
     #[track_caller]
     pub fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.backlog.iter().position(&matches) {
-            return self.backlog.remove(i);
+        match self.lsp.wait_for(matches, TIMEOUT) {
+            Ok((_, message)) => message,
+            Err(WaitError::Timeout) => panic!("timed out; seen: {:#?}", self.backlog()),
+            Err(WaitError::Exited) => panic!("server exited; seen: {:#?}", self.backlog()),
         }
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.messages.recv_timeout(left) {
-                Ok(message) => {
-                    if message.get("method").is_some() && message.get("id").is_some() {
-                        // window/workDoneProgress/create and the like.
-                        let id = message["id"].clone();
-                        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
-                    }
-                    if matches(&message) {
-                        return message;
-                    }
-                    self.backlog.push(message);
-                }
-                Err(RecvTimeoutError::Timeout) => panic!("timed out; seen: {:#?}", self.backlog),
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!("server exited; seen: {:#?}", self.backlog)
-                }
-            }
+    }
+
+    /// The next message, whatever it is (the server's requests unanswered).
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        if !self.lsp.backlog.is_empty() {
+            return Some(self.lsp.backlog.remove(0).1);
         }
+        self.lsp.messages.recv_timeout(timeout).ok().map(|(_, m)| m)
+    }
+
+    /// Messages seen while waiting for others.
+    pub fn backlog(&self) -> Vec<&Value> {
+        self.lsp.backlog.iter().map(|(_, m)| m).collect()
     }
 
     #[track_caller]
@@ -225,16 +168,13 @@ impl Client {
         self.wait_for_exit();
     }
 
+    #[track_caller]
     pub fn wait_for_exit(&mut self) {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "{status}");
-                return;
-            }
-            assert!(start.elapsed() < TIMEOUT, "server did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = self
+            .lsp
+            .wait_for_exit(TIMEOUT)
+            .expect("server did not exit");
+        assert!(status.success(), "{status}");
     }
 }
 
