@@ -74,7 +74,14 @@ pub struct Lowered {
 
 #[salsa::tracked(returns(ref))]
 pub fn module_with_source_map(db: &dyn Db, file: File) -> Lowered {
-    let (module, source_map) = crate::lower::lower(&parse(db, file).root());
+    let root = parse(db, file).root();
+    // A flake is not a module; the modules written in it are.
+    let (module, source_map) = if crate::systems::is_flake(file.path(db)) {
+        let model = crate::systems::flake_model(db, file);
+        crate::lower::lower_inline(&root, &model.inline)
+    } else {
+        crate::lower::lower(&root)
+    };
     Lowered {
         module: Arc::new(module),
         source_map: Arc::new(source_map),
@@ -106,6 +113,31 @@ pub fn declared_options(db: &dyn Db, file: File) -> Arc<OptionSet> {
         return Arc::default();
     }
     let path = file.path(db).clone();
+    let text = file.text(db);
+    if !crate::systems::is_flake(&path) {
+        return Arc::new(extract_declared(&path, text.clone()));
+    }
+    // Each inline module that declares options, alone in a copy of the
+    // flake's text blanked around it (so positions stay where they are).
+    let model = crate::systems::flake_model(db, file);
+    let mut set = OptionSet::default();
+    for (range, inline) in model.inline.iter().zip(&module(db, file).inline) {
+        if !inline.declares_options {
+            continue;
+        }
+        let blanked: String = text
+            .char_indices()
+            .map(|(i, c)| {
+                let inside = range.contains(rowan::TextSize::from(i as u32));
+                if inside || c == '\n' { c } else { ' ' }
+            })
+            .collect();
+        set.options.extend(extract_declared(&path, blanked).options);
+    }
+    Arc::new(set)
+}
+
+fn extract_declared(path: &std::path::Path, text: String) -> OptionSet {
     let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     let request = ExtractRequest {
         roots: vec![Root {
@@ -113,12 +145,12 @@ pub fn declared_options(db: &dyn Db, file: File) -> Arc<OptionSet> {
             dir,
         }],
         modules: vec![ModuleSource::Text {
-            path,
-            text: file.text(db).clone(),
+            path: path.to_path_buf(),
+            text,
         }],
         skip_imports: true,
     };
-    Arc::new(micros_options::extract::extract_here(&request).options)
+    micros_options::extract::extract_here(&request).options
 }
 
 /// The option set definitions are checked against: the extracted set plus

@@ -39,6 +39,20 @@ pub struct Module {
     pub shape: Shape,
     /// The formals of the module function (`{ config, webRoot, ... }:`).
     pub formals: Option<Formals>,
+    /// flake.nix only: the modules written inline in its `modules` lists,
+    /// in the order of [`crate::systems::FlakeModel::inline`]. `config`
+    /// above merges theirs; `imports` holds theirs too.
+    pub inline: Vec<InlineModule>,
+}
+
+/// A module written in flake.nix.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InlineModule {
+    pub config: Option<NodeId>,
+    pub formals: Option<Formals>,
+    /// Relative paths of its `imports` (from the flake's directory).
+    pub imports: Vec<(String, EntryId)>,
+    pub declares_options: bool,
 }
 
 /// The outline of a file's expression, enough to tell a module from a
@@ -201,6 +215,51 @@ pub fn lower(root: &ast::Root) -> (Module, SourceMap) {
     let mut lowerer = Lowerer::default();
     if let Some(expr) = root.expr() {
         lowerer.lower_module(&expr);
+    }
+    (lowerer.module, lowerer.map)
+}
+
+/// Lower the modules written inline in a flake, at `ranges` (each a set
+/// or a function expression).
+pub fn lower_inline(root: &ast::Root, ranges: &[TextRange]) -> (Module, SourceMap) {
+    let mut lowerer = Lowerer::default();
+    let mut configs = Vec::new();
+    for range in ranges {
+        let expr = match root.syntax().covering_element(*range) {
+            rowan::NodeOrToken::Node(node) => node
+                .ancestors()
+                .take_while(|n| n.text_range() == *range)
+                .find_map(ast::Expr::cast),
+            rowan::NodeOrToken::Token(_) => None,
+        };
+        let scopes = lowerer.scopes.len();
+        let imports = lowerer.module.imports.len();
+        let declared = std::mem::take(&mut lowerer.module.declares_options);
+        if let Some(expr) = expr {
+            lowerer.lower_module(&expr);
+        }
+        lowerer.scopes.truncate(scopes);
+        let module = &mut lowerer.module;
+        let inline = InlineModule {
+            config: module.config.take(),
+            formals: module.formals.take(),
+            imports: module.imports[imports..].to_vec(),
+            declares_options: module.declares_options,
+        };
+        module.declares_options |= declared;
+        configs.extend(inline.config);
+        module.inline.push(inline);
+    }
+    let module = &mut lowerer.module;
+    // What the flake's own expression looks like does not matter: it is
+    // not a module, its inline modules are.
+    module.shape = Shape {
+        structured: true,
+        ..Shape::default()
+    };
+    if !configs.is_empty() {
+        let whole = root.syntax().text_range();
+        lowerer.module.config = Some(lowerer.alloc(Node::Merge(configs), whole));
     }
     (lowerer.module, lowerer.map)
 }

@@ -26,6 +26,7 @@ pub enum Code {
     UndefinedVariable,
     UnusedBinding,
     MissingSources,
+    FlakeNotUnderstood,
 }
 
 impl Code {
@@ -41,13 +42,17 @@ impl Code {
             Code::UndefinedVariable => "undefined-variable",
             Code::UnusedBinding => "unused-binding",
             Code::MissingSources => "missing-sources",
+            Code::FlakeNotUnderstood => "flake-not-understood",
         }
     }
 
     pub fn is_warning(self) -> bool {
         matches!(
             self,
-            Code::UnusedBinding | Code::RenamedOption | Code::MissingSources
+            Code::UnusedBinding
+                | Code::RenamedOption
+                | Code::MissingSources
+                | Code::FlakeNotUnderstood
         )
     }
 }

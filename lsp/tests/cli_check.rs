@@ -350,7 +350,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, warnings)\n",
         ),
         (
             &[
@@ -726,4 +726,51 @@ fn nixpkgs_lib_is_not_taken_for_modules() {
         .filter(|c| *c == "undefined-variable")
         .count();
     assert_eq!(undefined, 0, "{}", text(&output.stdout));
+}
+
+/// The modules written in flake.nix are checked like files, at their
+/// lines; the rest of the flake is not a module.
+#[test]
+fn inline_modules_of_the_flake_are_checked() {
+    let dir = scratch("inline-modules");
+    write(
+        &dir,
+        "flake.nix",
+        r#"{
+  description = "not an option";
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.container = (micros.lib.microsSystem {
+      modules = [
+        ./configuration.nix
+        { boot.isContaner = true; }
+      ];
+    }).config.system.build.ociImage;
+  };
+}
+"#,
+    );
+    write(
+        &dir,
+        "configuration.nix",
+        "{ services.getty.enable = true; }\n",
+    );
+    let output = run(check(&dir).args(["--format", "json"]));
+    assert_eq!(
+        field(&output, "file"),
+        ["flake.nix"],
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(field(&output, "line"), [7]);
+    assert_eq!(field(&output, "code"), ["unknown-option"]);
+
+    // Given a path, the flake still says the file is one of its modules.
+    write(
+        &dir,
+        "configuration.nix",
+        "{ lib, ... }: { servics.getty.enable = true; }\n",
+    );
+    let output = run(check(&dir).args(["--format", "json", "configuration.nix"]));
+    assert_eq!(field(&output, "file"), ["configuration.nix"]);
+    assert_eq!(field(&output, "code"), ["unknown-option"]);
 }

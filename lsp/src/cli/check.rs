@@ -159,7 +159,13 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
         .map(usize::from)
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
         .unwrap_or(1);
-    let mut outcome = engine::analyze(index, &targets, jobs, &report_import);
+    // Given paths, the flake around them still says which systems they
+    // belong to.
+    let context: Vec<PathBuf> = match &root {
+        Some(root) if !whole_flake => vec![root.join("flake.nix")],
+        _ => Vec::new(),
+    };
+    let mut outcome = engine::analyze(index, &targets, &context, jobs, &report_import);
     outcome.files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut findings: Vec<Finding> = notes
@@ -222,24 +228,14 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
     Ok((status, outcome.failures))
 }
 
-/// The file's diagnostics as reported: a flake is checked for syntax and
-/// names only (it is not a module), the policy decides each code, and a
+/// The file's diagnostics as reported: the policy decides each code, and a
 /// `# micros-check: allow(code)` comment on the line before drops it.
 fn file_findings(checked: &engine::Checked, policy: &Policy) -> Vec<Finding> {
     let index = LineIndex::new(&checked.text);
     let lines: Vec<&str> = checked.text.lines().collect();
-    let flake = files::is_flake(&checked.path);
     let mut out = Vec::new();
     for d in &checked.diagnostics {
         let code = d.code.as_str();
-        if flake
-            && !matches!(
-                d.code,
-                Code::SyntaxError | Code::UndefinedVariable | Code::UnusedBinding
-            )
-        {
-            continue;
-        }
         let Some(severity) = policy.apply(code, d.severity) else {
             continue;
         };

@@ -125,6 +125,20 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             fix,
         });
     }
+    if crate::systems::is_flake(file.path(db))
+        && let Some((range, message)) = &crate::systems::flake_model(db, file).unsupported
+    {
+        out.push(Diagnostic {
+            range: *range,
+            severity: Severity::Warning,
+            code: Code::FlakeNotUnderstood,
+            message: message.clone(),
+            help: Some(
+                "the files of this system are checked one by one, as modules where they look like one".into(),
+            ),
+            fix: None,
+        });
+    }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
     out
 }

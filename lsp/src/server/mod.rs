@@ -50,6 +50,8 @@ struct State {
     /// The last semantic tokens sent for each document, for deltas.
     semantic_results: HashMap<PathBuf, (String, Vec<SemanticToken>)>,
     semantic_result_count: u64,
+    /// Directories already searched for the flake around a document.
+    flake_dirs_searched: std::collections::HashSet<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -143,7 +145,7 @@ impl Backend {
         let file = state.host.set_file(&path, text.clone());
         let index = Arc::new(LineIndex::new(&text));
         state.documents.insert(
-            path,
+            path.clone(),
             Document {
                 file,
                 version,
@@ -151,6 +153,9 @@ impl Backend {
             },
         );
         load_imports(&mut state, file);
+        if let Some(flake) = find_flake(&mut state, &path) {
+            load_imports(&mut state, flake);
+        }
     }
 
     async fn publish(&self, path: PathBuf) {
@@ -178,6 +183,20 @@ impl Backend {
         self.client
             .publish_diagnostics(uri, diagnostics, Some(version))
             .await;
+    }
+
+    /// Findings across a system's modules change with any of them.
+    async fn publish_others(&self, edited: &Path) {
+        let paths: Vec<PathBuf> = self
+            .lock()
+            .documents
+            .keys()
+            .filter(|p| p.as_path() != edited)
+            .cloned()
+            .collect();
+        for path in paths {
+            self.publish(path).await;
+        }
     }
 
     async fn publish_all(&self) {
@@ -330,22 +349,35 @@ impl Backend {
     }
 }
 
-/// Read the files an open document imports, transitively, so that the
-/// options they declare are known.
+/// The flake around a document (the nearest `flake.nix` above it), read
+/// from disk unless the editor has it open, so the document is analysed as
+/// a module of the systems that reach it.
+fn find_flake(state: &mut State, document: &Path) -> Option<File> {
+    for dir in document.ancestors().skip(1) {
+        let flake = dir.join("flake.nix");
+        if let Some(file) = state.host.file(&flake) {
+            return Some(file);
+        }
+        if !state.flake_dirs_searched.insert(dir.to_path_buf()) {
+            continue;
+        }
+        let small =
+            std::fs::metadata(&flake).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES);
+        if small && let Ok(text) = std::fs::read_to_string(&flake) {
+            return Some(state.host.set_file(&flake, text));
+        }
+    }
+    None
+}
+
+/// Read the files an open document brings in (its imports, a flake's
+/// systems' modules), transitively, so that the options they declare and
+/// the systems they make up are known.
 fn load_imports(state: &mut State, file: File) {
     let mut queue = vec![file];
     while let Some(file) = queue.pop() {
         let db = state.host.db();
-        let base = file
-            .path(db)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let imports: Vec<PathBuf> = crate::db::module(db, file)
-            .imports
-            .iter()
-            .map(|(rel, _)| micros_options::eval::normalize(&base.join(rel)))
-            .collect();
+        let imports = crate::systems::referenced_paths(db, file);
         for mut path in imports {
             if path.is_dir() {
                 path = path.join("default.nix");
@@ -481,7 +513,8 @@ impl LanguageServer for Backend {
             text
         };
         self.set_document(path.clone(), text, params.text_document.version);
-        self.publish(path).await;
+        self.publish(path.clone()).await;
+        self.publish_others(&path).await;
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {

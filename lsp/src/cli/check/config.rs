@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 10] = [
+pub const CODES: [Code; 11] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -28,6 +28,7 @@ pub const CODES: [Code; 10] = [
     Code::UndefinedVariable,
     Code::UnusedBinding,
     Code::MissingSources,
+    Code::FlakeNotUnderstood,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -44,6 +45,9 @@ pub fn description(code: Code) -> &'static str {
         Code::UnusedBinding => "A `let` binding is never used.",
         Code::MissingSources => {
             "The micros or nixpkgs sources could not be found, so options were not checked."
+        }
+        Code::FlakeNotUnderstood => {
+            "Part of flake.nix could not be read statically, so its systems are not all known."
         }
     }
 }

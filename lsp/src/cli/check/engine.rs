@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use salsa::Setter;
 
-use super::files::{is_flake, module_file, read_source};
+use super::files::{module_file, read_source};
 use crate::db::{self, Db, File, RootDatabase};
 use crate::ide::Diagnostic;
 use crate::options::OptionIndex;
@@ -46,11 +46,14 @@ pub struct Outcome {
 }
 
 /// Analyse `targets` against `index` with `jobs` threads. Files the targets
-/// import are read too (the options they declare count); they are reported
-/// as well when `report_import` says so.
+/// import (and a flake's systems' modules) are read too (the options they
+/// declare count, and the systems they make up); they are reported as well
+/// when `report_import` says so. `context` files (the flake around the
+/// paths given) are read the same way, and not reported.
 pub fn analyze(
     index: OptionIndex,
     targets: &[PathBuf],
+    context: &[PathBuf],
     jobs: usize,
     report_import: &(dyn Fn(&Path) -> bool + Sync),
 ) -> Outcome {
@@ -74,7 +77,17 @@ pub fn analyze(
         }
     }
 
-    let mut frontier: Vec<File> = reported.clone();
+    for path in context {
+        if known.contains_key(path) {
+            continue;
+        }
+        if let Ok(text) = read_source(path) {
+            let file = File::new(&db, path.clone(), text);
+            known.insert(path.clone(), file);
+        }
+    }
+
+    let mut frontier: Vec<File> = known.values().copied().collect();
     while !frontier.is_empty() {
         let handles = (0..jobs).map(|_| db.clone()).collect();
         let imports = parallel(handles, &frontier, |db, file| lower(db, *file));
@@ -108,12 +121,7 @@ pub fn analyze(
         }
     }
 
-    // A flake is not a module: the options it might "declare" do not count.
-    let mut files: Vec<File> = known
-        .iter()
-        .filter(|(path, _)| !is_flake(path))
-        .map(|(_, file)| *file)
-        .collect();
+    let mut files: Vec<File> = known.values().copied().collect();
     files.sort_by(|a, b| a.path(&db).cmp(b.path(&db)));
     workspace.set_files(&mut db).to(files);
 
@@ -135,20 +143,15 @@ pub fn analyze(
 }
 
 /// Lower a file (which also finds the options it declares) and return the
-/// files it imports.
+/// files it brings in: its imports, a flake's systems' modules.
 fn lower(db: &RootDatabase, file: File) -> Vec<PathBuf> {
-    if is_flake(file.path(db)) {
-        return Vec::new();
-    }
     let module = db::module(db, file);
     if module.declares_options {
         db::declared_options(db, file);
     }
-    let base = file.path(db).parent().unwrap_or(Path::new("/"));
-    module
-        .imports
+    crate::systems::referenced_paths(db, file)
         .iter()
-        .filter_map(|(relative, _)| module_file(&base.join(relative)))
+        .filter_map(|path| module_file(path))
         .collect()
 }
 

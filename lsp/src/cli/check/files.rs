@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rowan::ast::AstNode;
 
 use super::config::Project;
+use crate::systems::is_flake;
 
 /// The nearest directory at or above `start` with a `flake.nix`.
 pub fn flake_root(start: &Path) -> Option<PathBuf> {
@@ -14,10 +15,6 @@ pub fn flake_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|d| d.join("flake.nix").is_file())
         .map(Path::to_path_buf)
-}
-
-pub fn is_flake(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "flake.nix")
 }
 
 /// `path` made absolute against `cwd`, without resolving symlinks (so
