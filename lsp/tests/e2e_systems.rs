@@ -4,8 +4,9 @@
 
 use serde_json::json;
 
-#[path = "client/mod.rs"]
 mod client;
+// Shared with the other test binaries; this one uses a part of it.
+#[allow(dead_code)]
 mod common;
 use client::{Client, codes, fixture_options, scratch, uri};
 
