@@ -12,6 +12,10 @@ use rowan::ast::AstNode;
 pub struct NameProblems {
     pub undefined: Vec<(String, TextRange)>,
     pub unused: Vec<(String, TextRange)>,
+    /// `with x;` (this range) that gives no name to its body.
+    pub unused_with: Vec<TextRange>,
+    /// The `rec` of sets whose values use none of its names.
+    pub needless_rec: Vec<TextRange>,
 }
 
 struct Binding {
@@ -20,11 +24,18 @@ struct Binding {
     report_unused: bool,
 }
 
+/// An enclosing `with`: its `with x;` and whether a name came from it.
+struct With {
+    range: TextRange,
+    used: bool,
+}
+
 #[derive(Default)]
 struct Walker {
     scopes: Vec<HashMap<String, Binding>>,
-    /// Inside `with`, any name may come from the namespace.
-    with_depth: u32,
+    /// Inside `with`, any name may come from the namespace. A name no
+    /// scope binds uses every enclosing one (which has it is not known).
+    withs: Vec<With>,
     out: NameProblems,
     depth: u32,
 }
@@ -39,6 +50,8 @@ pub fn check_names(root: &ast::Root) -> NameProblems {
     }
     walker.out.undefined.sort_by_key(|(_, r)| r.start());
     walker.out.unused.sort_by_key(|(_, r)| r.start());
+    walker.out.unused_with.sort_by_key(|r| r.start());
+    walker.out.needless_rec.sort_by_key(|r| r.start());
     walker.out
 }
 
@@ -51,10 +64,28 @@ impl Walker {
                 return;
             }
         }
-        if self.with_depth > 0 || GLOBAL_NAMES.contains(&name) || name.starts_with("__") {
+        // Nix's globals are lexical: a `with` cannot shadow them.
+        if GLOBAL_NAMES.contains(&name) || name.starts_with("__") {
+            return;
+        }
+        if !self.withs.is_empty() {
+            for with in &mut self.withs {
+                with.used = true;
+            }
             return;
         }
         self.out.undefined.push((name.to_string(), range));
+    }
+
+    /// Pop a `rec` set's scope: a `rec` none of whose names is used is
+    /// needless.
+    fn pop_rec_scope(&mut self, rec: TextRange) {
+        if let Some(scope) = self.scopes.last()
+            && !scope.values().any(|b| b.used)
+        {
+            self.out.needless_rec.push(rec);
+        }
+        self.pop_scope();
     }
 
     fn pop_scope(&mut self) {
@@ -102,11 +133,11 @@ impl Walker {
                 self.pop_scope();
             }
             ast::Expr::AttrSet(set) => {
-                if set.rec_token().is_some() {
+                if let Some(rec) = set.rec_token() {
                     let scope = bindings_of(set, false);
                     self.scopes.push(scope);
                     self.entries(set, true);
-                    self.pop_scope();
+                    self.pop_rec_scope(rec.text_range());
                 } else {
                     self.entries(set, false);
                 }
@@ -145,9 +176,20 @@ impl Walker {
             }
             ast::Expr::With(with) => {
                 self.opt(with.namespace());
-                self.with_depth += 1;
+                let start = with.syntax().text_range().start();
+                let end = with
+                    .semicolon_token()
+                    .map_or(start, |t| t.text_range().end());
+                self.withs.push(With {
+                    range: TextRange::new(start, end),
+                    used: false,
+                });
                 self.opt(with.body());
-                self.with_depth -= 1;
+                if let Some(with) = self.withs.pop()
+                    && !with.used
+                {
+                    self.out.unused_with.push(with.range);
+                }
             }
             ast::Expr::Select(select) => {
                 self.opt(select.expr());
@@ -297,6 +339,36 @@ mod tests {
         let (undefined, _) =
             problems("x: { a = x; b = y; ${z} = 1; c = builtins.map; d = __add; }");
         assert_eq!(undefined, ["y", "z"]);
+    }
+
+    #[test]
+    fn unused_with_and_needless_rec() {
+        let check = |text: &str| {
+            let names = check_names(&rnix::Root::parse(text).tree());
+            let show = |ranges: Vec<TextRange>| -> Vec<String> {
+                ranges
+                    .iter()
+                    .map(|r| text[std::ops::Range::<usize>::from(*r)].to_string())
+                    .collect()
+            };
+            (show(names.unused_with), show(names.needless_rec))
+        };
+        // A name from the namespace uses it; a bound name or a global does not.
+        let (with, _) = check("pkgs: lib: with pkgs; with lib; [ hello ]");
+        assert!(with.is_empty(), "{with:?}");
+        let (with, _) = check("pkgs: let x = 1; in with pkgs; [ x map true ]");
+        assert_eq!(with, ["with pkgs;"]);
+        let (with, _) = check("lib: { a = with lib; { b = 1; }; }");
+        assert_eq!(with, ["with lib;"]);
+        // `inherit x;` inside a `with` takes `x` from it.
+        let (with, _) = check("lib: with lib; { inherit mkIf; }");
+        assert!(with.is_empty(), "{with:?}");
+        let (_, rec) = check("rec { a = 1; b = a; }");
+        assert!(rec.is_empty(), "{rec:?}");
+        let (_, rec) = check("x: rec { a = 1; b = x; c = { a = 2; }; }");
+        assert_eq!(rec, ["rec"]);
+        let (_, rec) = check("rec { a = 1; b = rec { c = a; }; }");
+        assert_eq!(rec, ["rec"], "the inner rec binds nothing it uses");
         // Globals Nix has without `builtins.` (nixpkgs's lib/trivial.nix).
         let (undefined, _) = problems("path: fromTOML (builtins.readFile path)");
         assert!(undefined.is_empty(), "{undefined:?}");

@@ -27,6 +27,12 @@ pub enum Code {
     UnusedBinding,
     MissingSources,
     FlakeNotUnderstood,
+    UnusedWith,
+    NeedlessRec,
+    EmptyLet,
+    EmptyInherit,
+    DuplicateFormal,
+    UriLiteral,
 }
 
 impl Code {
@@ -43,6 +49,12 @@ impl Code {
             Code::UnusedBinding => "unused-binding",
             Code::MissingSources => "missing-sources",
             Code::FlakeNotUnderstood => "flake-not-understood",
+            Code::UnusedWith => "unused-with",
+            Code::NeedlessRec => "needless-rec",
+            Code::EmptyLet => "empty-let",
+            Code::EmptyInherit => "empty-inherit",
+            Code::DuplicateFormal => "duplicate-formal",
+            Code::UriLiteral => "uri-literal",
         }
     }
 
@@ -53,6 +65,29 @@ impl Code {
                 | Code::RenamedOption
                 | Code::MissingSources
                 | Code::FlakeNotUnderstood
+                | Code::UnusedWith
+                | Code::NeedlessRec
+                | Code::EmptyLet
+                | Code::EmptyInherit
+                | Code::UriLiteral
+        )
+    }
+
+    /// Findings about Nix itself, which any Nix language server makes
+    /// (syntax, names, nil's lints), as opposed to those about options.
+    pub fn is_generic(self) -> bool {
+        matches!(
+            self,
+            Code::SyntaxError
+                | Code::UndefinedVariable
+                | Code::UnusedBinding
+                | Code::DuplicateDefinition
+                | Code::UnusedWith
+                | Code::NeedlessRec
+                | Code::EmptyLet
+                | Code::EmptyInherit
+                | Code::DuplicateFormal
+                | Code::UriLiteral
         )
     }
 }

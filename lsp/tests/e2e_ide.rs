@@ -276,3 +276,47 @@ fn formatting_documents_and_ranges() {
     assert_eq!(apply_edits("{ }\n", &edits), "# formatted\n{ }\n");
     client.shutdown();
 }
+
+#[test]
+fn nils_other_lints_with_quick_fixes() {
+    let root = scratch("e2e-lints");
+    let config = root.join("configuration.nix");
+    let text = "{ lib, lib, ... }:\nwith lib;\nlet in {\n  a = rec { b = 1; };\n  c = let inherit; in http://example.org;\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    client.open(&config, text);
+    let diagnostics = client.diagnostics_for(&config, 1);
+    let mut found = codes(&diagnostics);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "duplicate-formal",
+            "empty-inherit",
+            "empty-let",
+            "needless-rec",
+            "unused-with",
+            "uri-literal"
+        ],
+        "{diagnostics:#?}"
+    );
+    // The unused `with` has a quick fix that removes its line.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri(&config) },
+                "range": { "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 0 } },
+                "context": { "diagnostics": [] } }),
+    );
+    let remove = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Remove the unused `with`")
+        .unwrap_or_else(|| panic!("{actions}"));
+    let edits = &remove["edit"]["changes"][uri(&config)];
+    assert!(
+        apply_edits(text, edits).starts_with("{ lib, lib, ... }:\nlet in {"),
+        "{edits}"
+    );
+    client.shutdown();
+}

@@ -89,6 +89,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             fix: None,
         });
     }
+    out.extend(super::lints::lints(db, file));
     let map = db::source_map(db, file);
     // A set defining a name twice is an error in any file; the rest
     // judges definitions, and only a module makes any.

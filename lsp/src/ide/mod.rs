@@ -10,6 +10,7 @@ pub mod folding_ranges;
 pub mod formatting;
 pub mod goto_definition;
 pub mod hover;
+pub mod lints;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 11] = [
+pub const CODES: [Code; 17] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -29,6 +29,12 @@ pub const CODES: [Code; 11] = [
     Code::UnusedBinding,
     Code::MissingSources,
     Code::FlakeNotUnderstood,
+    Code::UnusedWith,
+    Code::NeedlessRec,
+    Code::EmptyLet,
+    Code::EmptyInherit,
+    Code::DuplicateFormal,
+    Code::UriLiteral,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -49,6 +55,12 @@ pub fn description(code: Code) -> &'static str {
         Code::FlakeNotUnderstood => {
             "Part of flake.nix could not be read statically, so its systems are not all known."
         }
+        Code::UnusedWith => "A `with` gives its body no name.",
+        Code::NeedlessRec => "A `rec` set uses none of its own names.",
+        Code::EmptyLet => "A `let` binds nothing.",
+        Code::EmptyInherit => "An `inherit` names nothing.",
+        Code::DuplicateFormal => "A function names the same argument twice.",
+        Code::UriLiteral => "An unquoted URL, deprecated in Nix.",
     }
 }
 
