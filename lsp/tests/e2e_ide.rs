@@ -320,3 +320,32 @@ fn nils_other_lints_with_quick_fixes() {
     );
     client.shutdown();
 }
+
+#[test]
+fn completion_of_paths_in_imports() {
+    let root = scratch("e2e-path-completion");
+    std::fs::create_dir_all(root.join("modules")).unwrap();
+    std::fs::write(root.join("modules/web.nix"), "{ }\n").unwrap();
+    std::fs::write(root.join("hardware-configuration.nix"), "{ }\n").unwrap();
+    let config = root.join("configuration.nix");
+    let text = "{\n  imports = [ ./ ];\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    let triggers = &client.capabilities["completionProvider"]["triggerCharacters"];
+    assert!(triggers.as_array().unwrap().contains(&json!("/")), "{triggers}");
+    client.open(&config, text);
+    client.diagnostics_for(&config, 1);
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 1, "character": 16 } }),
+    );
+    let labels: Vec<(&str, u64)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["label"].as_str().unwrap(), i["kind"].as_u64().unwrap()))
+        .collect();
+    // Folders (19) first, then files (17); not the file itself.
+    assert_eq!(labels, [("modules/", 19), ("hardware-configuration.nix", 17)]);
+    client.shutdown();
+}

@@ -34,6 +34,8 @@ pub enum CompletionKind {
     Namespace,
     Value,
     Variable,
+    File,
+    Folder,
 }
 
 pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<CompletionItem> {
@@ -41,6 +43,9 @@ pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Completi
     let offset = clamp(text, offset);
     let root = db::parse(db, file).root();
     let syntax = root.syntax().clone();
+    if let Some(items) = super::path_completion::path_completion(db, file, offset) {
+        return items;
+    }
     let index = db::option_index(db, db.workspace());
     if let Some(name_end) = set_being_typed(&syntax, offset) {
         return completion_in_typed_set(index, text, name_end, offset);

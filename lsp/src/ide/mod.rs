@@ -11,6 +11,7 @@ pub mod formatting;
 pub mod goto_definition;
 pub mod hover;
 pub mod lints;
+pub mod path_completion;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;

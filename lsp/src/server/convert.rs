@@ -49,6 +49,8 @@ pub fn completion_item(
             CompletionKind::Namespace => lsp::CompletionItemKind::MODULE,
             CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
             CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
+            CompletionKind::File => lsp::CompletionItemKind::FILE,
+            CompletionKind::Folder => lsp::CompletionItemKind::FOLDER,
         }),
         detail: item.detail.clone(),
         documentation: item.documentation.as_ref().map(|d| {

@@ -439,7 +439,7 @@ impl LanguageServer for Backend {
                     },
                 )),
                 completion_provider: Some(CompletionOptions {
-                    trigger_characters: Some(vec![".".into(), "\"".into()]),
+                    trigger_characters: Some(vec![".".into(), "\"".into(), "/".into()]),
                     ..Default::default()
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
