@@ -682,6 +682,7 @@ fn unresolved_diagnostic(
                 column,
                 range: Some((at as u32, (at + needle.len()) as u32)),
                 message,
+                code: None,
             };
         }
     }
@@ -701,6 +702,7 @@ fn unresolved_diagnostic(
         column,
         range: None,
         message,
+        code: None,
     }
 }
 

@@ -105,22 +105,37 @@ pub fn names(db: &dyn Db, file: File) -> NameProblems {
     crate::names::check_names(&parse(db, file).root())
 }
 
+/// What extracting a file's own declarations found: the options, and the
+/// values and types in it defined in terms of themselves (byte range,
+/// message), which the file's diagnostics report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Declarations {
+    pub options: Arc<OptionSet>,
+    pub recursion: Vec<(rowan::TextRange, String)>,
+}
+
 /// Options the file itself declares (`options = ...`), extracted from its
 /// text alone; imports are files of their own.
 #[salsa::tracked(returns(ref))]
 pub fn declared_options(db: &dyn Db, file: File) -> Arc<OptionSet> {
+    declarations(db, file).options.clone()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn declarations(db: &dyn Db, file: File) -> Declarations {
     if !module(db, file).declares_options {
-        return Arc::default();
+        return Declarations::default();
     }
     let path = file.path(db).clone();
     let text = file.text(db);
     if !crate::systems::is_flake(&path) {
-        return Arc::new(extract_declared(&path, text.clone()));
+        return extract_declared(&path, text.clone());
     }
     // Each inline module that declares options, alone in a copy of the
     // flake's text blanked around it (so positions stay where they are).
     let model = crate::systems::flake_model(db, file);
     let mut set = OptionSet::default();
+    let mut recursion = Vec::new();
     for (range, inline) in model.inline.iter().zip(&module(db, file).inline) {
         if !inline.declares_options {
             continue;
@@ -132,12 +147,17 @@ pub fn declared_options(db: &dyn Db, file: File) -> Arc<OptionSet> {
                 if inside || c == '\n' { c } else { ' ' }
             })
             .collect();
-        set.options.extend(extract_declared(&path, blanked).options);
+        let declared = extract_declared(&path, blanked);
+        set.options.extend(declared.options.options.iter().cloned());
+        recursion.extend(declared.recursion);
     }
-    Arc::new(set)
+    Declarations {
+        options: Arc::new(set),
+        recursion,
+    }
 }
 
-fn extract_declared(path: &std::path::Path, text: String) -> OptionSet {
+fn extract_declared(path: &std::path::Path, text: String) -> Declarations {
     let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     let request = ExtractRequest {
         roots: vec![Root {
@@ -150,7 +170,24 @@ fn extract_declared(path: &std::path::Path, text: String) -> OptionSet {
         }],
         skip_imports: true,
     };
-    micros_options::extract::extract_here(&request).options
+    let extraction = micros_options::extract::extract_here(&request);
+    let recursion = extraction
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Some(micros_options::eval::INFINITE_RECURSION))
+        .filter(|d| d.file == path)
+        .filter_map(|d| {
+            let (start, end) = d.range?;
+            Some((
+                rowan::TextRange::new(start.into(), end.into()),
+                d.message.clone(),
+            ))
+        })
+        .collect();
+    Declarations {
+        options: Arc::new(extraction.options),
+        recursion,
+    }
 }
 
 /// The option set definitions are checked against: the extracted set plus

@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod db;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ide;
+pub mod import_graph;
 pub mod lower;
 pub mod names;
 pub mod nix;

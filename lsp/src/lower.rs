@@ -167,6 +167,9 @@ pub struct SourceMap {
     /// Range of each node's expression.
     pub nodes: Vec<TextRange>,
     pub entries: Vec<EntryPos>,
+    /// References that close a cycle of bindings (`a = b; b = a;`): the
+    /// name and where it is written.
+    pub recursion: Vec<(String, TextRange)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,8 +275,14 @@ struct Lowerer {
     /// shadow them as unknown).
     scopes: Vec<HashMap<String, Option<ast::Expr>>>,
     depth: u32,
-    /// Bindings being followed, to stop on `let a = a; in`.
-    following: Vec<String>,
+    /// Bindings being followed, to stop on `let a = a; in`, each with the
+    /// count of `constructors` when it was entered (`None` for a function
+    /// whose body is spliced in: calling itself may well end).
+    following: Vec<(String, Option<u32>)>,
+    /// Sets and lists entered so far: a binding met again inside one is a
+    /// lazy, infinite value (fine in Nix); met again without one, it needs
+    /// itself to be computed.
+    constructors: u32,
     /// Entry lookup by set and name: sets can be large.
     by_name: FxHashMap<NodeId, FxHashMap<String, (NodeId, EntryId)>>,
 }
@@ -324,6 +333,11 @@ impl Lowerer {
                 ast::Expr::Paren(paren) => match paren.expr() {
                     Some(e) => e,
                     None => return,
+                },
+                // `let m = { .. }; in m`.
+                ast::Expr::Ident(ref ident) => match self.lookup(&ident_text(ident)) {
+                    Some(Some(bound)) => bound.clone(),
+                    _ => return,
                 },
                 _ => break,
             };
@@ -635,7 +649,8 @@ impl Lowerer {
     fn lower_expr_inner(&mut self, expr: &ast::Expr, range: TextRange) -> NodeId {
         match expr {
             ast::Expr::AttrSet(set) => {
-                if set.rec_token().is_some() {
+                self.constructors += 1;
+                let node = if set.rec_token().is_some() {
                     // Values may refer to each other; names are still known.
                     let mut scope = HashMap::new();
                     for entry in set.attrpath_values() {
@@ -653,10 +668,14 @@ impl Lowerer {
                     node
                 } else {
                     self.lower_attrs(set, |_| true)
-                }
+                };
+                self.constructors -= 1;
+                node
             }
             ast::Expr::List(list) => {
+                self.constructors += 1;
                 let items = list.items().map(|item| self.lower_expr(&item)).collect();
+                self.constructors -= 1;
                 self.alloc(Node::List(items), range)
             }
             ast::Expr::Literal(literal) => {
@@ -712,9 +731,15 @@ impl Lowerer {
             },
             ast::Expr::Ident(ident) => {
                 let name = ident_text(ident);
+                let followed = self.following.iter().rev().find(|(n, _)| *n == name);
+                if let Some((_, Some(entered))) = followed
+                    && *entered == self.constructors
+                {
+                    self.map.recursion.push((name.clone(), range));
+                }
                 match self.lookup(&name).cloned() {
-                    Some(Some(bound)) if !self.following.contains(&name) => {
-                        self.following.push(name);
+                    Some(Some(bound)) if followed.is_none() => {
+                        self.following.push((name, Some(self.constructors)));
                         let node = self.lower_expr(&bound);
                         self.following.pop();
                         node
@@ -790,7 +815,7 @@ impl Lowerer {
         if let ast::Expr::Ident(ident) = &head {
             let name = ident_text(ident);
             if let Some(Some(ast::Expr::Lambda(lambda))) = self.lookup(&name).cloned()
-                && !self.following.contains(&name)
+                && !self.following.iter().any(|(n, _)| *n == name)
             {
                 let mut body = Some(ast::Expr::Lambda(lambda));
                 let mut pushed = 0;
@@ -811,7 +836,7 @@ impl Lowerer {
                 }
                 let node = match body {
                     Some(b) if !matches!(b, ast::Expr::Lambda(_)) => {
-                        self.following.push(name);
+                        self.following.push((name, None));
                         let node = self.lower_expr(&b);
                         self.following.pop();
                         node

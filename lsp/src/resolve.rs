@@ -33,6 +33,8 @@ pub enum Code {
     EmptyInherit,
     DuplicateFormal,
     UriLiteral,
+    InfiniteRecursion,
+    ImportCycle,
 }
 
 impl Code {
@@ -55,6 +57,8 @@ impl Code {
             Code::EmptyInherit => "empty-inherit",
             Code::DuplicateFormal => "duplicate-formal",
             Code::UriLiteral => "uri-literal",
+            Code::InfiniteRecursion => "infinite-recursion",
+            Code::ImportCycle => "import-cycle",
         }
     }
 
@@ -70,6 +74,7 @@ impl Code {
                 | Code::EmptyLet
                 | Code::EmptyInherit
                 | Code::UriLiteral
+                | Code::ImportCycle
         )
     }
 

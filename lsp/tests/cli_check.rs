@@ -350,7 +350,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, warnings)\n",
         ),
         (
             &[
@@ -773,4 +773,47 @@ fn inline_modules_of_the_flake_are_checked() {
     let output = run(check(&dir).args(["--format", "json", "configuration.nix"]));
     assert_eq!(field(&output, "file"), ["configuration.nix"]);
     assert_eq!(field(&output, "code"), ["unknown-option"]);
+}
+
+/// Each file defining something in terms of itself gets its one diagnostic
+/// at the binding's line, and the run goes on to the other files.
+#[test]
+fn recursion_is_one_diagnostic_per_file_and_the_check_goes_on() {
+    let dir = fixtures().join("recursion");
+    let f = fixtures();
+    for (file, code, line, _) in common::RECURSION_VARIANTS {
+        let output = run(micros(&dir)
+            .arg("--micros")
+            .arg(f.join("micros"))
+            .arg("--nixpkgs")
+            .arg(f.join("nixpkgs"))
+            .args(["--format", "json", file]));
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{file}: {:?} {}",
+            output.status,
+            text(&output.stderr)
+        );
+        assert_eq!(field(&output, "code"), [json!(code)], "{file}");
+        assert_eq!(field(&output, "line"), [json!(line)], "{file}");
+    }
+    // All at once, beside a file with an ordinary finding: nothing is lost.
+    let mut command = micros(&dir);
+    command
+        .arg("--micros")
+        .arg(f.join("micros"))
+        .arg("--nixpkgs")
+        .arg(f.join("nixpkgs"))
+        .args(["--format", "json"]);
+    for (file, ..) in common::RECURSION_VARIANTS {
+        command.arg(file);
+    }
+    let output = run(command.arg(f.join("broken/syntax-error.nix")));
+    let codes = field(&output, "code");
+    let cycles = codes
+        .iter()
+        .filter(|c| *c == "infinite-recursion" || *c == "import-cycle")
+        .count();
+    assert_eq!(cycles, common::RECURSION_VARIANTS.len(), "{codes:?}");
+    assert!(codes.contains(&json!("syntax-error")), "{codes:?}");
 }

@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[allow(dead_code)]
+mod common;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures")
@@ -258,4 +261,42 @@ fn usage_errors_exit_2_and_help_and_version_work() {
     let missing = run(with_fixture_sources(&mut micros()).arg("/nonexistent/configuration.nix"));
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("/nonexistent/configuration.nix: no such file"));
+}
+
+/// A module whose types, defaults or submodules contain themselves: one
+/// diagnostic at the binding's file and line, and every option is listed.
+#[test]
+fn recursion_is_one_diagnostic_and_the_options_are_still_listed() {
+    let dir = fixtures().join("recursion");
+    for (file, code, line, declares) in common::RECURSION_VARIANTS {
+        if !declares {
+            continue;
+        }
+        let output = run(with_fixture_sources(&mut micros())
+            .args(["--format", "list"])
+            .arg(dir.join(file)));
+        let stderr = text(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{file}: {:?} {stderr}",
+            output.status
+        );
+        let headline = match *code {
+            "import-cycle" => "warning: import cycle",
+            _ => "error: infinite recursion encountered",
+        };
+        let headlines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error") || l.starts_with("warning"))
+            .collect();
+        assert_eq!(headlines.len(), 1, "{file}: {stderr}");
+        assert!(headlines[0].starts_with(headline), "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!(".nix:{line}:")),
+            "{file}: {stderr}"
+        );
+        let stdout = text(&output.stdout);
+        // The micros options are listed beside the file's own.
+        assert!(stdout.contains("services.getty.enable"), "{file}: {stdout}");
+    }
 }

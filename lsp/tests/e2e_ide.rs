@@ -332,7 +332,10 @@ fn completion_of_paths_in_imports() {
     std::fs::write(&config, text).unwrap();
     let mut client = Client::start(&root, fixture_options());
     let triggers = &client.capabilities["completionProvider"]["triggerCharacters"];
-    assert!(triggers.as_array().unwrap().contains(&json!("/")), "{triggers}");
+    assert!(
+        triggers.as_array().unwrap().contains(&json!("/")),
+        "{triggers}"
+    );
     client.open(&config, text);
     client.diagnostics_for(&config, 1);
     let items = client.request(
@@ -346,6 +349,9 @@ fn completion_of_paths_in_imports() {
         .map(|i| (i["label"].as_str().unwrap(), i["kind"].as_u64().unwrap()))
         .collect();
     // Folders (19) first, then files (17); not the file itself.
-    assert_eq!(labels, [("modules/", 19), ("hardware-configuration.nix", 17)]);
+    assert_eq!(
+        labels,
+        [("modules/", 19), ("hardware-configuration.nix", 17)]
+    );
     client.shutdown();
 }

@@ -332,3 +332,46 @@ fn the_eval_setting_uses_nix_when_asked() {
     assert_eq!(codes(&diagnostics), ["unknown-option"]);
     client.shutdown();
 }
+
+/// A file defining something in terms of itself (the module that once
+/// overflowed the server's stack, and every variant of it) gets its one
+/// diagnostic, and the server goes on answering hover and completion.
+#[test]
+fn recursion_in_a_file_is_one_diagnostic_and_the_server_answers() {
+    let root = scratch("e2e-recursion");
+    let mut client = Client::start(&root, fixture_options());
+    let dir = fixtures().join("recursion");
+    for (file, code, line, _) in common::RECURSION_VARIANTS {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        client.open(&path, &text);
+        let diagnostics = client.diagnostics_for(&path, 1);
+        assert_eq!(codes(&diagnostics), [*code], "{file}: {diagnostics:?}");
+        assert_eq!(
+            diagnostics[0]["range"]["start"]["line"],
+            json!(line - 1),
+            "{file}"
+        );
+        for (line, character) in [(*line as i64 - 1, 4), (0, 1)] {
+            let params = json!({ "textDocument": { "uri": uri(&path) },
+                                 "position": { "line": line, "character": character } });
+            client.request("textDocument/hover", params.clone());
+            client.request("textDocument/completion", params);
+        }
+    }
+    let config = root.join("configuration.nix");
+    client.open(&config, CONFIG);
+    assert!(codes(&client.diagnostics_for(&config, 1)).contains(&"unknown-option".into()));
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 4, "character": 15 } }),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("networking.firewall"),
+        "{hover}"
+    );
+    client.shutdown();
+}

@@ -43,6 +43,9 @@ pub struct Diagnostic {
     pub column: u32,
     pub range: Option<(u32, u32)>,
     pub message: String,
+    /// A stable name for the kind of problem, where it has one
+    /// (`infinite-recursion`).
+    pub code: Option<&'static str>,
 }
 
 impl std::fmt::Display for Diagnostic {
@@ -103,6 +106,9 @@ pub struct Extraction {
     pub files: Vec<PathBuf>,
 }
 
+/// An option's `type`: its value, the module file, and where it is written.
+type TypeDecl = (Thunk, FileId, Option<(FileId, TextRange)>);
+
 /// A declaration before merging.
 struct RawDecl {
     loc: Vec<String>,
@@ -131,7 +137,9 @@ struct Collector<'e> {
     roots: Vec<Root>,
     migrations: Vec<OptionMigration>,
     diagnostics: Vec<(Severity, FileId, TextRange, String)>,
-    submodule_depth: u32,
+    /// The submodules being resolved, outermost first: one met again
+    /// contains itself.
+    inside_submodules: Vec<*const SubmoduleSpec>,
 }
 
 /// Run the extraction on a thread of its own, with a stack large enough
@@ -152,6 +160,7 @@ pub fn extract(request: &ExtractRequest) -> Extraction {
                 column: 0,
                 range: None,
                 message: "the extractor failed unexpectedly; this is a bug in micros-lsp".into(),
+                code: None,
             }],
             ..Default::default()
         },
@@ -181,7 +190,7 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
         config: Rc::default(),
         migrations: Vec::new(),
         diagnostics: Vec::new(),
-        submodule_depth: 0,
+        inside_submodules: Vec::new(),
     };
     let mut set = ModuleSet::default();
     let mut seen = HashSet::new();
@@ -223,15 +232,12 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
         file,
         range,
         message,
+        code,
     } in eval_diagnostics
     {
-        diagnostics.push(make_diagnostic(
-            &eval,
-            Severity::Error,
-            file,
-            range,
-            message,
-        ));
+        let mut diagnostic = make_diagnostic(&eval, Severity::Error, file, range, message);
+        diagnostic.code = code;
+        diagnostics.push(diagnostic);
     }
     for (severity, file, range, message) in raw {
         diagnostics.push(make_diagnostic(&eval, severity, file, range, message));
@@ -265,6 +271,7 @@ fn make_diagnostic(
             column: 0,
             range: None,
             message,
+            code: None,
         };
     }
     let source = eval.file(file);
@@ -276,6 +283,7 @@ fn make_diagnostic(
         column,
         range: Some((range.start().into(), range.end().into())),
         message,
+        code: None,
     }
 }
 
@@ -823,10 +831,15 @@ impl Collector<'_> {
         let mut types = Vec::new();
         for decl in &group {
             if let Some(entry) = decl.option.get("type") {
-                types.push((entry.thunk.clone(), decl.file));
+                let site = entry.origin.as_ref().map(|o| (o.file, o.entry));
+                types.push((entry.thunk.clone(), decl.file, site));
             }
         }
+        let recursions = self.eval.recursions_met();
         option.ty = self.with_option_budget(|this| this.merged_type(&types));
+        // A type that contains itself has been reported as such; its
+        // `Unknown` part needs no second word.
+        let recursion_reported = self.eval.recursions_met() > recursions;
 
         for decl in &group {
             let attrs = decl.option.clone();
@@ -864,7 +877,7 @@ impl Collector<'_> {
                     _ => Visibility::Visible,
                 };
             }
-            if let Some(unknown) = unknown_part(&option.ty) {
+            if let Some(unknown) = unknown_part(&option.ty).filter(|_| !recursion_reported) {
                 let (file, range) = decl
                     .option
                     .get("type")
@@ -899,14 +912,16 @@ impl Collector<'_> {
         }
     }
 
-    fn merged_type(&mut self, types: &[(Thunk, FileId)]) -> OptionType {
-        if types.len() > 1
-            && let Some(merged) = self.merge_submodule_types(types)
-        {
-            return merged;
+    fn merged_type(&mut self, types: &[TypeDecl]) -> OptionType {
+        if types.len() > 1 {
+            let plain: Vec<(Thunk, FileId)> =
+                types.iter().map(|(t, f, _)| (t.clone(), *f)).collect();
+            if let Some(merged) = self.merge_submodule_types(&plain) {
+                return merged;
+            }
         }
         match types.first() {
-            Some((thunk, type_file)) => {
+            Some((thunk, type_file, site)) => {
                 let type_file = *type_file;
                 let mut resolve = |eval: &mut Evaluator, spec: &Rc<SubmoduleSpec>| {
                     resolve_submodule(
@@ -914,12 +929,12 @@ impl Collector<'_> {
                         &self.roots,
                         &mut self.migrations,
                         &mut self.diagnostics,
-                        self.submodule_depth,
+                        &self.inside_submodules,
                         &[(spec.clone(), type_file)],
                     )
                 };
                 let resolve: &mut SubmoduleResolver<'_> = &mut resolve;
-                thunk_option_type(self.eval, thunk, resolve)
+                thunk_option_type(self.eval, thunk, *site, resolve)
             }
             None => OptionType::Unspecified,
         }
@@ -950,7 +965,10 @@ impl Collector<'_> {
             }
         }
         match wrapper {
-            None => Some(OptionType::Submodule(self.resolve_submodules(&specs))),
+            None => Some(match self.resolve_submodules(&specs) {
+                Ok(submodule) => OptionType::Submodule(submodule),
+                Err(_) => OptionType::Unknown("infinite recursion".into()),
+            }),
             Some(kind) if specs.is_empty() => {
                 let inner = self.merge_submodule_types(&wrapped)?;
                 Some(wrap_unary(kind, inner))
@@ -959,13 +977,16 @@ impl Collector<'_> {
         }
     }
 
-    fn resolve_submodules(&mut self, specs: &[(Rc<SubmoduleSpec>, FileId)]) -> Arc<Submodule> {
+    fn resolve_submodules(
+        &mut self,
+        specs: &[(Rc<SubmoduleSpec>, FileId)],
+    ) -> Result<Arc<Submodule>, String> {
         resolve_submodule(
             self.eval,
             &self.roots,
             &mut self.migrations,
             &mut self.diagnostics,
-            self.submodule_depth,
+            &self.inside_submodules,
             specs,
         )
     }
@@ -1106,18 +1127,30 @@ fn unknown_part(ty: &OptionType) -> Option<String> {
 }
 
 /// Evaluate a submodule's modules (several when declarations merge) and
-/// collect their options, with locs relative to the submodule.
+/// collect their options, with locs relative to the submodule. A submodule
+/// met again inside itself, or nested deeper than [`MAX_SUBMODULE_DEPTH`],
+/// is not resolved: the error says why, for the caller to report.
 fn resolve_submodule(
     eval: &mut Evaluator,
     roots: &[Root],
     migrations: &mut Vec<OptionMigration>,
     diagnostics: &mut Vec<(Severity, FileId, TextRange, String)>,
-    depth: u32,
+    inside: &[*const SubmoduleSpec],
     specs: &[(Rc<SubmoduleSpec>, FileId)],
-) -> Arc<Submodule> {
-    if depth >= MAX_SUBMODULE_DEPTH {
-        return Arc::new(Submodule::default());
+) -> Result<Arc<Submodule>, String> {
+    if specs
+        .iter()
+        .any(|(spec, _)| inside.contains(&Rc::as_ptr(spec)))
+    {
+        return Err("infinite recursion encountered: this submodule contains itself".into());
     }
+    if inside.len() >= MAX_SUBMODULE_DEPTH as usize {
+        return Err(format!(
+            "infinite recursion encountered: submodules nest deeper than {MAX_SUBMODULE_DEPTH} levels here"
+        ));
+    }
+    let mut inside = inside.to_vec();
+    inside.extend(specs.iter().map(|(spec, _)| Rc::as_ptr(spec)));
     let mut collector = Collector {
         eval,
         skip_imports: false,
@@ -1125,7 +1158,7 @@ fn resolve_submodule(
         config: Rc::default(),
         migrations: Vec::new(),
         diagnostics: Vec::new(),
-        submodule_depth: depth + 1,
+        inside_submodules: inside,
     };
     // Documentation evaluates submodules with the placeholder name.
     let args = collector.module_args(Some("‹name›"));
@@ -1146,6 +1179,7 @@ fn resolve_submodule(
             );
         }
     }
+    let inside = collector.inside_submodules.clone();
     let freeform = set.freeform.take().map(|(thunk, file)| {
         let mut resolve = |eval: &mut Evaluator, spec: &Rc<SubmoduleSpec>| {
             resolve_submodule(
@@ -1153,7 +1187,7 @@ fn resolve_submodule(
                 roots,
                 &mut Vec::new(),
                 &mut Vec::new(),
-                depth + 1,
+                &inside,
                 &[(spec.clone(), file)],
             )
         };
@@ -1167,11 +1201,11 @@ fn resolve_submodule(
     let options = collector.merge(set.decls);
     migrations.append(&mut collector.migrations);
     diagnostics.append(&mut collector.diagnostics);
-    Arc::new(Submodule {
+    Ok(Arc::new(Submodule {
         options,
         freeform,
         shorthand_only_defines_config: shorthand_only,
-    })
+    }))
 }
 
 fn slash_path(path: &Path) -> String {

@@ -294,14 +294,19 @@ fn split_name(name: &str) -> Vec<String> {
 fn nest(flat: Vec<OptionDecl>) -> Vec<OptionDecl> {
     let mut roots: Vec<OptionDecl> = Vec::new();
     for option in flat {
-        if !insert_nested(&mut roots, option.clone()) {
+        if !insert_nested(&mut roots, option.clone(), MAX_DESCRIPTION_DEPTH) {
             roots.push(option);
         }
     }
     roots
 }
 
-fn insert_nested(options: &mut [OptionDecl], option: OptionDecl) -> bool {
+/// `budget` bounds the nesting a hostile file can ask for; an option
+/// deeper than that stays where it is.
+fn insert_nested(options: &mut [OptionDecl], option: OptionDecl, budget: usize) -> bool {
+    let Some(budget) = budget.checked_sub(1) else {
+        return false;
+    };
     for parent in options.iter_mut().rev() {
         if option.loc.len() <= parent.loc.len() || !option.loc.starts_with(&parent.loc) {
             continue;
@@ -322,7 +327,7 @@ fn insert_nested(options: &mut [OptionDecl], option: OptionDecl) -> bool {
         let mut child = option;
         child.loc = rest[count..].to_vec();
         let submodule = submodule_mut(&mut parent.ty).expect("checked by sub_option_prefix");
-        if !insert_nested(&mut submodule.options, child.clone()) {
+        if !insert_nested(&mut submodule.options, child.clone(), budget) {
             submodule.options.push(child);
         }
         return true;
@@ -378,10 +383,26 @@ pub fn parse_type_description(text: &str) -> OptionType {
     }
 }
 
+/// Descriptions nest at most this deep: a longer chain (`null or null or
+/// ...`, from a hostile file) stays one custom type with its text.
+const MAX_DESCRIPTION_DEPTH: usize = 64;
+
 fn parse_desc(s: &str) -> OptionType {
+    parse_desc_within(s, MAX_DESCRIPTION_DEPTH)
+}
+
+fn parse_desc_within(s: &str, budget: usize) -> OptionType {
     use OptionType as T;
+    let Some(budget) = budget.checked_sub(1) else {
+        return T::Custom {
+            name: s.to_string(),
+            description: s.to_string(),
+            base: None,
+        };
+    };
+    let parse_desc = |s: &str| parse_desc_within(s, budget);
     if let Some(inner) = strip_parens(s) {
-        return parse_desc(inner);
+        return parse_desc_within(inner, budget);
     }
     let custom = |base: Option<T>| T::Custom {
         name: s.to_string(),
@@ -591,7 +612,8 @@ fn split_top_level<'a>(s: &'a str, sep: &str, last: bool) -> Option<(&'a str, &'
             b'"' => quoted = !quoted,
             b'(' if !quoted => depth += 1,
             b')' if !quoted => depth -= 1,
-            _ if !quoted && depth == 0 && s[i..].starts_with(sep) => {
+            // Bytes, not `s[i..]`: `i` may fall inside a character.
+            _ if !quoted && depth == 0 && bytes[i..].starts_with(sep.as_bytes()) => {
                 found = Some(i);
                 if !last {
                     break;
@@ -649,6 +671,38 @@ mod tests {
         assert_eq!(sub.options[0].loc, vec!["uid"]);
         assert_eq!(set.flatten().len(), 2);
         assert_eq!(set.options[0].declarations[0].file.root, RootKind::Micros);
+    }
+
+    /// A hostile options.json can neither overflow the stack nor panic:
+    /// long chains of types, deep nesting, text that is not ASCII.
+    #[test]
+    fn hostile_types_and_nesting_are_read_within_bounds() {
+        let chain = "null or ".repeat(200_000) + "boolean";
+        assert_eq!(parse_type_description(&chain).description(), chain);
+        let either = vec!["boolean"; 100_000].join(" or ");
+        assert_eq!(parse_type_description(&either).description(), either);
+        for text in [
+            "é or ü",
+            "list of (ü)",
+            "null or \u{2028}(",
+            "one of \"é\", \"ü\"",
+        ] {
+            parse_type_description(text);
+        }
+        let mut json = String::from("{");
+        let mut name = String::from("a");
+        for i in 0..300 {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(&format!(
+                r#""{name}": {{"loc": [], "type": "attribute set of (submodule)", "declarations": [], "description": ""}}"#
+            ));
+            name.push_str(".<name>.a");
+        }
+        json.push('}');
+        let set = from_json(&json).unwrap();
+        assert_eq!(set.flatten().len(), 300);
     }
 
     #[test]

@@ -440,13 +440,32 @@ impl OptionType {
             Either(left, right) => either_description(left, right),
             OneOf(members) => match members.split_first() {
                 None => "impossible (empty oneOf)".into(),
+                // nixpkgs folds `oneOf` into nested `either`s from the left:
+                // spelled out here, as nesting them would recurse once per
+                // member and copy the list as often.
+                Some((first, [])) => first.description(),
                 Some((first, rest)) => {
-                    // nixpkgs folds `oneOf` into nested `either`s from the left.
-                    let mut acc = first.clone();
+                    let noun_or_conjunction =
+                        |c| matches!(c, DescriptionClass::Noun | DescriptionClass::Conjunction);
+                    let right_side = |c| noun_or_conjunction(c) || c == DescriptionClass::Composite;
+                    let mut rest = rest.iter();
+                    // The innermost `either`, then one right side per member.
+                    let mut text = if first.description_class() == DescriptionClass::Nonrestrictive
+                    {
+                        let second = rest.next().expect("two members at least");
+                        format!(
+                            "{}, or {}",
+                            first.description(),
+                            second.phrase(noun_or_conjunction)
+                        )
+                    } else {
+                        first.phrase(noun_or_conjunction)
+                    };
                     for member in rest {
-                        acc = Either(Box::new(acc), Box::new(member.clone()));
+                        text.push_str(" or ");
+                        text.push_str(&member.phrase(right_side));
                     }
-                    acc.description()
+                    text
                 }
             },
             CoercedTo { from, to } => format!(
@@ -812,6 +831,38 @@ mod tests {
         for (ty, expected) in cases {
             assert_eq!(ty.description(), expected, "{ty:?}");
         }
+    }
+
+    /// `oneOf` reads as the nested `either`s nixpkgs folds it into, for
+    /// every kind of member in every place, and a long one costs no stack.
+    #[test]
+    fn one_of_reads_as_nested_eithers() {
+        use OptionType::*;
+        let kinds = [
+            Str,
+            Int(IntType::unsigned_bits(8)),
+            Int(IntType::between(0, 1)),
+            NullOr(b(Bool)),
+            ListOf(b(Str)),
+            Submodule(Arc::default()),
+            Enum(vec![]),
+        ];
+        for a in &kinds {
+            for bb in &kinds {
+                for c in &kinds {
+                    let members = vec![a.clone(), bb.clone(), c.clone()];
+                    let nested = Either(b(Either(b(a.clone()), b(bb.clone()))), b(c.clone()));
+                    assert_eq!(OneOf(members).description(), nested.description());
+                    let pair = Either(b(a.clone()), b(bb.clone()));
+                    assert_eq!(
+                        OneOf(vec![a.clone(), bb.clone()]).description(),
+                        pair.description()
+                    );
+                }
+            }
+        }
+        let long = OneOf(vec![Bool; 200_000]);
+        assert_eq!(long.description().len(), 200_000 * 11 - 4);
     }
 
     #[test]

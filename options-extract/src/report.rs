@@ -112,6 +112,7 @@ mod tests {
             column: 3,
             range: Some((9, 14)),
             message: "something".into(),
+            code: None,
         };
         let text = "{ x = 1;\n  y = 2;\n}\n";
         let rendered = render(&diagnostic, Some(text), false);
@@ -135,6 +136,7 @@ mod tests {
             column: 7,
             range: Some((8, 21)),
             message: "{option}`x.y` names no option".into(),
+            code: None,
         };
         let source = "{\n  See {option}`x.y`.\n}\n";
         expect_test::expect![[r#"
@@ -156,6 +158,7 @@ mod tests {
             column: 3,
             range: Some((11, 14)),
             message: "the option `a.b` does not exist".into(),
+            code: None,
         };
         let text = format!("{}  a.b = 1;\n", "\n".repeat(9));
         let rendered = render_coded(

@@ -240,3 +240,45 @@ fn binary_and_empty_files_get_diagnostics() {
         "{messages:?}"
     );
 }
+
+/// Types, submodules and defaults built without end by functions, in one
+/// branch or in several: each stops at its bound (depth, or the option's
+/// budget) promptly, is said once as infinite recursion, and the option
+/// after them is extracted in full.
+#[test]
+fn runaway_types_submodules_and_defaults_are_bounded() {
+    let dir = scratch("runaway-types");
+    let module = r#"{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  deep = n: types.attrsOf (deep (n + 1));
+  wide = n: types.either (wide (n + 1)) (wide (n + 1));
+  sub = n: types.submodule { options.a = mkOption { type = sub n; }; options.b = mkOption { type = sub n; }; };
+  tree = n: { a = tree (n + 1); b = tree (n + 1); };
+  checked = types.addCheck checked (x: true);
+in {
+  options.deep = mkOption { type = deep 0; };
+  options.wide = mkOption { type = wide 0; };
+  options.sub = mkOption { type = sub 0; };
+  options.tree = mkOption { type = types.attrs; default = tree 0; };
+  options.checked = mkOption { type = checked; };
+  options.z = mkOption { type = types.port; default = 22; };
+}"#;
+    let extraction = extract_module_promptly(&dir, module);
+    let options = &extraction.options.options;
+    let z = options.iter().find(|o| o.name() == "z").expect("z");
+    assert_eq!(z.default.as_ref().unwrap().text, "22");
+    let recursion: Vec<_> = extraction
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Some("infinite-recursion"))
+        .collect();
+    // `deep` and `checked` reach their bound and say so, once each.
+    for line in [4, 8] {
+        assert_eq!(
+            recursion.iter().filter(|d| d.line == line).count(),
+            1,
+            "line {line}: {recursion:#?}"
+        );
+    }
+}

@@ -94,6 +94,9 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     // A set defining a name twice is an error in any file; the rest
     // judges definitions, and only a module makes any.
     let is_module = *crate::systems::is_module(db, file);
+    if is_module {
+        recursion(db, file, map, &mut out);
+    }
     let definitions = db::resolution(db, file)
         .diagnostics
         .iter()
@@ -142,6 +145,46 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
     out
+}
+
+/// Values and types defined in terms of themselves, and import cycles.
+fn recursion(db: &dyn db::Db, file: File, map: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let plain = |range, severity, code, message| Diagnostic {
+        range,
+        severity,
+        code,
+        message,
+        help: None,
+        fix: None,
+    };
+    for (name, range) in &map.recursion {
+        out.push(plain(
+            *range,
+            Severity::Error,
+            Code::InfiniteRecursion,
+            format!("infinite recursion encountered: `{name}` is defined in terms of itself"),
+        ));
+    }
+    for (range, message) in &db::declarations(db, file).recursion {
+        out.push(plain(
+            *range,
+            Severity::Error,
+            Code::InfiniteRecursion,
+            message.clone(),
+        ));
+    }
+    for (entry, chain) in crate::import_graph::import_cycles(db, file) {
+        let shown: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
+        out.push(plain(
+            map.entry(entry).key,
+            Severity::Warning,
+            Code::ImportCycle,
+            format!(
+                "import cycle: {} (each file is imported once)",
+                shown.join(" → ")
+            ),
+        ));
+    }
 }
 
 /// The entry writes the last `segment + 1` segments of `from`; what comes

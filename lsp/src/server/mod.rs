@@ -62,6 +62,16 @@ pub struct Backend {
 
 /// Serve on stdin/stdout until the client exits.
 pub async fn run_stdio() {
+    serve(tokio::io::stdin(), tokio::io::stdout()).await;
+}
+
+/// Serve one client on `input`/`output` until it exits: stdio, or the
+/// in-memory pipes of the fuzzer (`crate::fuzzing`).
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    O: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (service, socket) = LspService::new(|client| Backend {
         client,
         state: Arc::default(),
@@ -69,8 +79,8 @@ pub async fn run_stdio() {
     let (guard_to_server, server_input) = tokio::io::duplex(1 << 20);
     let (server_output, guard_from_server) = tokio::io::duplex(1 << 20);
     let guard = tokio::spawn(transport::guard(
-        tokio::io::stdin(),
-        tokio::io::stdout(),
+        input,
+        output,
         guard_to_server,
         guard_from_server,
     ));

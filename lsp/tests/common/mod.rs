@@ -40,3 +40,27 @@ pub fn upstream_trees_with_nix(test: &str) -> Option<(PathBuf, PathBuf)> {
         }
     }
 }
+
+/// Files in `tests/fixtures/recursion` that define something in terms of
+/// itself, each with the one diagnostic it must get (code, 1-based line)
+/// and whether it declares options (what `micros options` reads).
+#[allow(dead_code)]
+pub const RECURSION_VARIANTS: &[(&str, &str, u64, bool)] = &[
+    ("issue.nix", "infinite-recursion", 3, true),
+    ("type-attrsOf.nix", "infinite-recursion", 3, true),
+    ("type-listOf.nix", "infinite-recursion", 3, true),
+    ("type-nullOr.nix", "infinite-recursion", 3, true),
+    ("type-either.nix", "infinite-recursion", 3, true),
+    ("type-oneOf.nix", "infinite-recursion", 3, true),
+    ("type-coercedTo.nix", "infinite-recursion", 3, true),
+    ("type-submodule.nix", "infinite-recursion", 3, true),
+    ("mutual-types.nix", "infinite-recursion", 4, true),
+    ("mutual-bindings.nix", "infinite-recursion", 3, true),
+    ("mutual-functions.nix", "infinite-recursion", 3, true),
+    ("default-self.nix", "infinite-recursion", 3, true),
+    ("submodule-own-options.nix", "infinite-recursion", 3, true),
+    ("config-mutual.nix", "infinite-recursion", 3, false),
+    ("imports-self.nix", "import-cycle", 2, true),
+    ("sibling-a.nix", "import-cycle", 2, true),
+    ("sibling-b.nix", "import-cycle", 2, true),
+];

@@ -710,6 +710,15 @@ pub fn type_description(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
 }
 
 pub fn type_name(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
+    type_name_within(eval, t, super::types::MAX_TYPE_DEPTH)
+}
+
+/// `budget` bounds the `addCheck` chain and the `//` overrides looked
+/// through: `t = addCheck t f` would otherwise never end.
+fn type_name_within(eval: &mut Evaluator, t: &Rc<TypeVal>, budget: usize) -> String {
+    let Some(budget) = budget.checked_sub(1) else {
+        return "unknown".into();
+    };
     match &**t {
         TypeVal::Leaf(leaf) => leaf_name(leaf).to_string(),
         TypeVal::Unary(kind, inner) => match kind {
@@ -720,7 +729,7 @@ pub fn type_name(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
             // `addCheck t f` is `t // { check = ..; }`: it keeps `t`'s name.
             UnaryType::AddCheck => {
                 return match eval.force(inner) {
-                    Value::Type(inner) => type_name(eval, &inner),
+                    Value::Type(inner) => type_name_within(eval, &inner, budget),
                     _ => "unknown".into(),
                 };
             }
@@ -740,9 +749,9 @@ pub fn type_name(eval: &mut Evaluator, t: &Rc<TypeVal>) -> String {
             match overrides.get("name").map(|e| e.thunk.clone()) {
                 Some(name) => match eval.force(&name) {
                     Value::Str(s) => s.to_string(),
-                    _ => type_name(eval, base),
+                    _ => type_name_within(eval, base, budget),
                 },
-                None => type_name(eval, base),
+                None => type_name_within(eval, base, budget),
             }
         }
     }

@@ -41,7 +41,13 @@ pub struct EvalDiagnostic {
     pub file: FileId,
     pub range: TextRange,
     pub message: String,
+    /// A stable name for the kind of problem, where it has one
+    /// ([`INFINITE_RECURSION`]).
+    pub code: Option<&'static str>,
 }
+
+/// The code of a value or type defined in terms of itself.
+pub const INFINITE_RECURSION: &str = "infinite-recursion";
 
 /// A source file the evaluator has read.
 pub struct SourceText {
@@ -96,6 +102,10 @@ pub struct Evaluator {
     globals: Env,
     lib: Thunk,
     depth: u32,
+    /// The depth limit was reported in the current descent.
+    depth_reported: bool,
+    /// Infinite recursions met (see [`Evaluator::recursions_met`]).
+    recursions: usize,
     /// Evaluation steps left; bounds the work any input can cause.
     fuel: u64,
     pub diagnostics: Vec<EvalDiagnostic>,
@@ -121,6 +131,8 @@ impl Evaluator {
             globals: placeholder_env,
             lib: Thunk::value(Value::Null),
             depth: 0,
+            depth_reported: false,
+            recursions: 0,
             // The micros tree takes a few thousand steps; a generated tree
             // of 20,000 options a few hundred thousand. Bulk work (lists,
             // strings) is charged too, so this bounds time and memory.
@@ -205,6 +217,7 @@ impl Evaluator {
                 file: id,
                 range,
                 message,
+                code: None,
             });
         }
         id
@@ -292,6 +305,7 @@ impl Evaluator {
                         file,
                         range,
                         message: message.clone(),
+                        code: None,
                     });
                 }
                 Value::unknown(message)
@@ -324,7 +338,31 @@ impl Evaluator {
             file,
             range,
             message: message.into(),
+            code: None,
         });
+    }
+
+    /// Report a value or type defined in terms of itself, once per place.
+    pub fn report_recursion(&mut self, file: FileId, range: TextRange, message: &str) {
+        self.recursions += 1;
+        let known = self
+            .diagnostics
+            .iter()
+            .any(|d| d.file == file && d.range == range && d.code == Some(INFINITE_RECURSION));
+        if !known {
+            self.diagnostics.push(EvalDiagnostic {
+                file,
+                range,
+                message: message.into(),
+                code: Some(INFINITE_RECURSION),
+            });
+        }
+    }
+
+    /// How many times infinite recursion was met so far: a caller compares
+    /// two readings to know whether its evaluation met one (and was told).
+    pub fn recursions_met(&self) -> usize {
+        self.recursions
     }
 
     pub fn force(&mut self, thunk: &Thunk) -> Value {
@@ -332,17 +370,48 @@ impl Evaluator {
             let mut cell = thunk.0.borrow_mut();
             match &*cell {
                 ThunkState::Done(v) => return v.clone(),
-                ThunkState::Blackhole => return Value::unknown("infinite recursion"),
-                _ => std::mem::replace(&mut *cell, ThunkState::Blackhole),
+                ThunkState::Blackhole(site) => {
+                    let site = *site;
+                    drop(cell);
+                    if let Some((file, range)) = site {
+                        self.report_recursion(
+                            file,
+                            range,
+                            "infinite recursion encountered: this value is defined in terms of itself",
+                        );
+                    }
+                    return Value::unknown("infinite recursion");
+                }
+                ThunkState::Pending(expr, env) => {
+                    let site = Some((env.file, expr.syntax().text_range()));
+                    std::mem::replace(&mut *cell, ThunkState::Blackhole(site))
+                }
+                ThunkState::Native(_) => std::mem::replace(&mut *cell, ThunkState::Blackhole(None)),
             }
         };
         let value = match state {
             ThunkState::Pending(expr, env) => self.eval(&expr, &env),
             ThunkState::Native(f) => f(self),
-            ThunkState::Blackhole | ThunkState::Done(_) => unreachable!("handled above"),
+            ThunkState::Blackhole(_) | ThunkState::Done(_) => unreachable!("handled above"),
         };
         *thunk.0.borrow_mut() = ThunkState::Done(value.clone());
         value
+    }
+
+    /// Evaluation reached [`MAX_DEPTH`]: a function that calls itself
+    /// without end, almost surely. Said once per descent, where it stopped.
+    fn too_deep(&mut self, file: FileId, range: TextRange) -> Value {
+        if !self.depth_reported {
+            self.depth_reported = true;
+            self.report_recursion(
+                file,
+                range,
+                &format!(
+                    "infinite recursion encountered: evaluation nests deeper than {MAX_DEPTH} levels here"
+                ),
+            );
+        }
+        Value::unknown("expression nested too deeply")
     }
 
     pub fn eval(&mut self, expr: &ast::Expr, env: &Env) -> Value {
@@ -351,11 +420,14 @@ impl Evaluator {
         }
         self.fuel -= 1;
         if self.depth >= MAX_DEPTH {
-            return Value::unknown("expression nested too deeply");
+            return self.too_deep(env.file, expr.syntax().text_range());
         }
         self.depth += 1;
         let value = self.eval_inner(expr, env);
         self.depth -= 1;
+        if self.depth == 0 {
+            self.depth_reported = false;
+        }
         value
     }
 

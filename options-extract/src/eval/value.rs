@@ -73,8 +73,9 @@ pub struct Thunk(pub(super) Rc<RefCell<ThunkState>>);
 pub(super) enum ThunkState {
     Pending(ast::Expr, Env),
     Native(Box<dyn FnOnce(&mut Evaluator) -> Value>),
-    /// Being forced: reaching it again is infinite recursion.
-    Blackhole,
+    /// Being forced: reaching it again is infinite recursion. Keeps where
+    /// its expression is written, to say so there.
+    Blackhole(Option<(FileId, TextRange)>),
     Done(Value),
 }
 

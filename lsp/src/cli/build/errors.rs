@@ -125,6 +125,7 @@ pub fn explain(
             column: *column,
             range: None,
             message: first_line(short).to_string(),
+            code: None,
         };
         let source = std::fs::read_to_string(&file).ok();
         return Explained {
@@ -180,6 +181,7 @@ fn option_error(
                 column,
                 range,
                 message: message.to_string(),
+                code: None,
             };
             report::render(&diagnostic, source.as_deref(), color)
         }

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 17] = [
+pub const CODES: [Code; 19] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -35,6 +35,8 @@ pub const CODES: [Code; 17] = [
     Code::EmptyInherit,
     Code::DuplicateFormal,
     Code::UriLiteral,
+    Code::InfiniteRecursion,
+    Code::ImportCycle,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -61,6 +63,8 @@ pub fn description(code: Code) -> &'static str {
         Code::EmptyInherit => "An `inherit` names nothing.",
         Code::DuplicateFormal => "A function names the same argument twice.",
         Code::UriLiteral => "An unquoted URL, deprecated in Nix.",
+        Code::InfiniteRecursion => "A value or type is defined in terms of itself.",
+        Code::ImportCycle => "A module imports itself, directly or through others.",
     }
 }
 

@@ -118,6 +118,7 @@ impl Report<'_> {
                 },
                 column: finding.start.1,
                 range: Some(finding.range),
+                code: None,
                 message: finding.message.clone(),
             };
             let source = finding.file.as_deref().and_then(|f| self.source(f));

@@ -1,0 +1,91 @@
+//! The workspace's files by path, and import cycles through them. Nix's
+//! module system imports each file once, so a cycle is harmless there; it
+//! is still reported (as a warning), once, at the import that closes it.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use micros_options::eval::normalize;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::db::{self, Db, File, Workspace};
+use crate::lower::EntryId;
+
+#[salsa::tracked(returns(ref))]
+pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf, File>> {
+    Arc::new(
+        workspace
+            .files(db)
+            .iter()
+            .map(|file| (file.path(db).clone(), *file))
+            .collect(),
+    )
+}
+
+/// The workspace file an import names (a directory stands for its
+/// `default.nix`), found lexically: analysis reads no disk.
+fn imported(db: &dyn Db, from: File, relative: &str) -> Option<File> {
+    let files = files_by_path(db, db.workspace());
+    let base = from.path(db).parent().unwrap_or(Path::new("/"));
+    let path = normalize(&base.join(relative));
+    files
+        .get(&path)
+        .or_else(|| files.get(&path.join("default.nix")))
+        .copied()
+}
+
+/// The imports of `file` through which it imports itself, each with the
+/// chain of files from `file` back to it.
+pub fn import_cycles(db: &dyn Db, file: File) -> Vec<(EntryId, Vec<PathBuf>)> {
+    let mut cycles = Vec::new();
+    for (relative, entry) in &db::module(db, file).imports {
+        let Some(first) = imported(db, file, relative) else {
+            continue;
+        };
+        if let Some(chain) = path_back(db, first, file) {
+            // Named from the importing file's directory, as imports are.
+            let base = file.path(db).parent().unwrap_or(Path::new("/"));
+            let shown = std::iter::once(file)
+                .chain(chain)
+                .map(|f| {
+                    let path = f.path(db);
+                    path.strip_prefix(base).unwrap_or(path).to_path_buf()
+                })
+                .collect();
+            cycles.push((*entry, shown));
+        }
+    }
+    cycles
+}
+
+/// The shortest chain of imports from `start` to `target` (both included),
+/// breadth first and without recursion: a workspace of thousands of files
+/// costs no stack.
+fn path_back(db: &dyn Db, start: File, target: File) -> Option<Vec<File>> {
+    let mut parent: FxHashMap<File, File> = FxHashMap::default();
+    let mut seen: FxHashSet<File> = FxHashSet::default();
+    let mut queue = VecDeque::from([start]);
+    seen.insert(start);
+    while let Some(current) = queue.pop_front() {
+        if current == target {
+            let mut chain = vec![current];
+            let mut at = current;
+            while let Some(previous) = parent.get(&at) {
+                chain.push(*previous);
+                at = *previous;
+            }
+            chain.reverse();
+            return Some(chain);
+        }
+        for (relative, _) in &db::module(db, current).imports {
+            if let Some(next) = imported(db, current, relative)
+                && seen.insert(next)
+            {
+                parent.insert(next, current);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
