@@ -355,3 +355,84 @@ fn completion_of_paths_in_imports() {
     );
     client.shutdown();
 }
+
+#[test]
+fn refactoring_code_actions() {
+    let root = scratch("e2e-refactor");
+    let config = root.join("configuration.nix");
+    let text = "{ lib, ... }:\nlet port = 22; in {\n  services.getty.enable = true;\n  services.getty.ttys = [ \"tty1\" \"tty2\" ];\n  environment.systemPackages = [ pkgs.hello ];\n  networking.firewall.allowedTCPPorts = [ port ];\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    let kinds = &client.capabilities["codeActionProvider"]["codeActionKinds"];
+    assert!(
+        kinds
+            .as_array()
+            .unwrap()
+            .contains(&json!("refactor.rewrite")),
+        "{kinds}"
+    );
+    client.open(&config, text);
+    client.diagnostics_for(&config, 1);
+    let at = |client: &mut Client, line: u64, character: u64| -> Vec<(String, String, String)> {
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri(&config) },
+                    "range": { "start": { "line": line, "character": character }, "end": { "line": line, "character": character } },
+                    "context": { "diagnostics": [] } }),
+        );
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["title"].as_str().unwrap().to_string(),
+                    a["kind"].as_str().unwrap().to_string(),
+                    apply_edits(text, &a["edit"]["changes"][uri(&config)]),
+                )
+            })
+            .collect()
+    };
+    let on_getty = at(&mut client, 2, 4);
+    let pack = on_getty
+        .iter()
+        .find(|a| a.0.starts_with("Pack the `services.*`"))
+        .unwrap_or_else(|| panic!("{on_getty:#?}"));
+    assert_eq!(pack.1, "refactor.rewrite");
+    assert!(
+        pack.2.contains(
+            "  services = {\n    getty.enable = true;\n    getty.ttys = [ \"tty1\" \"tty2\" ];\n  };\n"
+        ),
+        "{}",
+        pack.2
+    );
+    // The terminals are set to their default: removing them is offered.
+    let on_terminal = at(&mut client, 3, 20);
+    assert!(
+        on_terminal
+            .iter()
+            .any(|a| a.0 == "Remove the definition of `services.getty.ttys`: it is the default"),
+        "{on_terminal:#?}"
+    );
+    // `pkgs` is undefined: a quick fix adds it to the arguments.
+    let on_pkgs = at(&mut client, 4, 34);
+    let add = on_pkgs
+        .iter()
+        .find(|a| a.0 == "Add `pkgs` to the module's arguments")
+        .unwrap_or_else(|| panic!("{on_pkgs:#?}"));
+    assert_eq!(add.1, "quickfix");
+    assert!(add.2.starts_with("{ lib, pkgs, ... }:"), "{}", add.2);
+    // Inline `port`.
+    let on_port = at(&mut client, 1, 5);
+    let inline = on_port
+        .iter()
+        .find(|a| a.1 == "refactor.inline")
+        .unwrap_or_else(|| panic!("{on_port:#?}"));
+    assert!(
+        inline.2.contains("allowedTCPPorts = [ 22 ]"),
+        "{}",
+        inline.2
+    );
+    assert!(!inline.2.contains("let"), "{}", inline.2);
+    client.shutdown();
+}

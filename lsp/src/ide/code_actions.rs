@@ -1,33 +1,52 @@
-//! Fixes offered for diagnostics: an unknown option to the suggested one,
-//! a renamed option to its new name, an enum value to the closest member.
+//! Fixes offered for diagnostics (an unknown option to the suggested one,
+//! a renamed option to its new name, an enum value to the closest member,
+//! nil's lints) and the refactorings of `refactor.rs`.
 
 use rowan::TextRange;
 
 use crate::db::{self, File};
 use crate::ide::diagnostics::Diagnostic;
+use crate::ide::formatting::TextEdit;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeAction {
     pub title: String,
-    pub range: TextRange,
-    pub replacement: String,
-    pub diagnostic: Diagnostic,
+    pub kind: ActionKind,
+    /// Applied together; they do not overlap.
+    pub edits: Vec<TextEdit>,
+    /// The diagnostic a quick fix fixes.
+    pub diagnostic: Option<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    QuickFix,
+    RefactorRewrite,
+    RefactorInline,
 }
 
 pub fn code_actions(db: &dyn db::Db, file: File, range: TextRange) -> Vec<CodeAction> {
-    super::diagnostics::diagnostics(db, file)
+    let touching: Vec<Diagnostic> = super::diagnostics::diagnostics(db, file)
         .into_iter()
         .filter(|d| d.range.intersect(range).is_some() || d.range.contains_range(range))
+        .collect();
+    let mut actions: Vec<CodeAction> = touching
+        .iter()
         .filter_map(|diagnostic| {
             let fix = diagnostic.fix.clone()?;
             Some(CodeAction {
                 title: fix.title,
-                range: fix.range,
-                replacement: fix.replacement,
-                diagnostic,
+                kind: ActionKind::QuickFix,
+                edits: vec![TextEdit {
+                    range: fix.range,
+                    replacement: fix.replacement,
+                }],
+                diagnostic: Some(diagnostic.clone()),
             })
         })
-        .collect()
+        .collect();
+    actions.extend(super::refactor::refactors(db, file, range, &touching));
+    actions
 }
 
 #[cfg(test)]
@@ -45,9 +64,14 @@ mod tests {
             .code_actions(f.file(), whole)
             .unwrap()
             .into_iter()
+            .filter(|a| a.kind == super::ActionKind::QuickFix)
             .map(|a| {
                 let mut fixed = source.clone();
-                fixed.replace_range(std::ops::Range::<usize>::from(a.range), &a.replacement);
+                let edit = &a.edits[0];
+                fixed.replace_range(
+                    std::ops::Range::<usize>::from(edit.range),
+                    &edit.replacement,
+                );
                 format!("{}: {fixed}", a.title)
             })
             .collect()

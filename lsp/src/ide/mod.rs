@@ -12,6 +12,7 @@ pub mod goto_definition;
 pub mod hover;
 pub mod lints;
 pub mod path_completion;
+pub mod refactor;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;

@@ -121,19 +121,31 @@ pub fn code_action(
     index: &LineIndex,
     uri: &lsp::Uri,
 ) -> lsp::CodeActionOrCommand {
-    let edit = lsp::TextEdit {
-        range: index.range(action.range),
-        new_text: action.replacement.clone(),
-    };
+    use ide::code_actions::ActionKind;
+    let edits = action
+        .edits
+        .iter()
+        .map(|e| lsp::TextEdit {
+            range: index.range(e.range),
+            new_text: e.replacement.clone(),
+        })
+        .collect();
     lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
         title: action.title.clone(),
-        kind: Some(lsp::CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![diagnostic(&action.diagnostic, index, uri)]),
+        kind: Some(match action.kind {
+            ActionKind::QuickFix => lsp::CodeActionKind::QUICKFIX,
+            ActionKind::RefactorRewrite => lsp::CodeActionKind::REFACTOR_REWRITE,
+            ActionKind::RefactorInline => lsp::CodeActionKind::REFACTOR_INLINE,
+        }),
+        diagnostics: action
+            .diagnostic
+            .as_ref()
+            .map(|d| vec![diagnostic(d, index, uri)]),
         edit: Some(lsp::WorkspaceEdit {
-            changes: Some([(uri.clone(), vec![edit])].into_iter().collect()),
+            changes: Some([(uri.clone(), edits)].into_iter().collect()),
             ..Default::default()
         }),
-        is_preferred: Some(true),
+        is_preferred: (action.kind == ActionKind::QuickFix).then_some(true),
         ..Default::default()
     })
 }
