@@ -164,12 +164,13 @@ fn the_server_survives_what_clients_and_files_send() {
         client.request("textDocument/definition", params);
     }
 
-    // A 10 MB file, and 10,000 levels of nesting.
+    // A 7 MB file (under the size limit e2e_faults tests), and 10,000
+    // levels of nesting.
     let big = root.join("big.nix");
     // Lowering is bounded, so what is checked in a huge file is its start.
     let mut text = String::from("{\n  users.first.uid = \"oops\";\n");
     let mut i = 0;
-    while text.len() < 10 * 1024 * 1024 {
+    while text.len() < 7 * 1024 * 1024 {
         text.push_str(&format!("  users.u{i}.uid = 1000;\n"));
         i += 1;
     }

@@ -15,15 +15,20 @@ pub const MAX_NESTING: usize = 1_000;
 
 /// A parse: the green tree and the syntax errors (range, message).
 pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
+    // Open documents can be of any size; what is read from disk is refused
+    // at this size before it gets here.
+    if let Some(reason) = crate::eval::too_large(text.len() as u64) {
+        let message = format!("this file is {reason}");
+        return (
+            not_analysed(text),
+            vec![(TextRange::empty(0.into()), message)],
+        );
+    }
     if let Some(offset) = nesting_beyond(text, MAX_NESTING) {
-        let raw = |kind: SyntaxKind| <rnix::NixLanguage as rowan::Language>::kind_to_raw(kind);
-        let token = GreenToken::new(raw(TOKEN_ERROR), text);
-        let error = GreenNode::new(raw(NODE_ERROR), [NodeOrToken::Token(token)]);
-        let root = GreenNode::new(raw(NODE_ROOT), [NodeOrToken::Node(error)]);
         let at = TextSize::try_from(offset).unwrap_or_default();
         let message =
             format!("nested too deeply (more than {MAX_NESTING} levels); the file is not analysed");
-        return (root, vec![(TextRange::empty(at), message)]);
+        return (not_analysed(text), vec![(TextRange::empty(at), message)]);
     }
     let parse = rnix::Root::parse(text);
     let errors = parse
@@ -32,6 +37,14 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
         .map(|e| crate::eval::parse_error_parts(e, text.len()))
         .collect();
     (parse.syntax().green().to_owned(), errors)
+}
+
+/// The whole text as one error token: a tree that costs nothing to walk.
+fn not_analysed(text: &str) -> GreenNode {
+    let raw = |kind: SyntaxKind| <rnix::NixLanguage as rowan::Language>::kind_to_raw(kind);
+    let token = GreenToken::new(raw(TOKEN_ERROR), text);
+    let error = GreenNode::new(raw(NODE_ERROR), [NodeOrToken::Token(token)]);
+    GreenNode::new(raw(NODE_ROOT), [NodeOrToken::Node(error)])
 }
 
 /// Where the text may nest deeper than `limit`, if anywhere.

@@ -2,13 +2,14 @@
 //! `ide/`; here are capabilities, position conversion, settings, progress.
 
 mod convert;
+mod documents;
 pub mod line_index;
 mod semantic_tokens;
 mod settings;
 mod transport;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
@@ -20,22 +21,15 @@ use crate::ide::{Analysis, AnalysisHost};
 use line_index::LineIndex;
 pub use settings::Settings;
 
-/// Files reachable through `imports` from open documents are read from
-/// disk (so the options they declare are known), up to this many.
-const MAX_LOADED_FILES: usize = 500;
-const MAX_FILE_BYTES: u64 = micros_options::eval::MAX_FILE_BYTES;
-const MAX_PUBLISHED: usize = 1_000;
-
-struct Document {
-    file: File,
-    version: i32,
-    index: Arc<LineIndex>,
-}
-
 #[derive(Default)]
 struct State {
     host: AnalysisHost,
-    documents: HashMap<PathBuf, Document>,
+    documents: HashMap<PathBuf, documents::Document>,
+    /// The last document revision given out.
+    revision: u64,
+    /// Whether the client asked to shut down (exiting without that is an
+    /// error, as the protocol says).
+    shutdown_requested: bool,
     settings: Settings,
     workspace_root: Option<PathBuf>,
     /// Whether the option set is loaded (until then, only syntax and name
@@ -58,23 +52,28 @@ struct State {
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
+    outbox: documents::Outbox,
 }
 
-/// Serve on stdin/stdout until the client exits.
-pub async fn run_stdio() {
-    serve(tokio::io::stdin(), tokio::io::stdout()).await;
+/// Serve on stdin/stdout until the client exits (or goes away); whether
+/// it asked to shut down first.
+pub async fn run_stdio() -> bool {
+    serve(tokio::io::stdin(), tokio::io::stdout()).await
 }
 
 /// Serve one client on `input`/`output` until it exits: stdio, or the
-/// in-memory pipes of the fuzzer (`crate::fuzzing`).
-pub async fn serve<I, O>(input: I, output: O)
+/// in-memory pipes of the fuzzer (`crate::fuzzing`). Whether the client
+/// asked to shut down before it went.
+pub async fn serve<I, O>(input: I, output: O) -> bool
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let state: Arc<Mutex<State>> = Arc::default();
     let (service, socket) = LspService::new(|client| Backend {
+        outbox: documents::publisher(client.clone()),
         client,
-        state: Arc::default(),
+        state: state.clone(),
     });
     let (guard_to_server, server_input) = tokio::io::duplex(1 << 20);
     let (server_output, guard_from_server) = tokio::io::duplex(1 << 20);
@@ -89,6 +88,8 @@ where
         .await;
     // The server's output end is closed now: wait for the last frames.
     let _ = guard.await;
+    let state = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    state.shutdown_requested
 }
 
 /// Run the server to completion on a runtime of its own.
@@ -101,10 +102,14 @@ pub fn main() -> std::process::ExitCode {
         .build();
     match runtime {
         Ok(runtime) => {
-            runtime.block_on(run_stdio());
+            let clean = runtime.block_on(run_stdio());
             // A read of stdin may still be blocked; do not wait for it.
             runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-            std::process::ExitCode::SUCCESS
+            if clean {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -148,72 +153,6 @@ impl Backend {
         tokio::task::spawn_blocking(f)
             .await
             .map_err(|_| Error::internal_error())
-    }
-
-    fn set_document(&self, path: PathBuf, text: String, version: i32) {
-        let mut state = self.lock();
-        let file = state.host.set_file(&path, text.clone());
-        let index = Arc::new(LineIndex::new(&text));
-        state.documents.insert(
-            path.clone(),
-            Document {
-                file,
-                version,
-                index,
-            },
-        );
-        load_imports(&mut state, file);
-        if let Some(flake) = find_flake(&mut state, &path) {
-            load_imports(&mut state, flake);
-        }
-    }
-
-    async fn publish(&self, path: PathBuf) {
-        let Some((analysis, file, index, version)) = ({
-            let state = self.lock();
-            state
-                .documents
-                .get(&path)
-                .map(|d| (state.host.snapshot(), d.file, d.index.clone(), d.version))
-        }) else {
-            return;
-        };
-        let Some(uri) = Uri::from_file_path(&path) else {
-            return;
-        };
-        let result = self.blocking(move || analysis.diagnostics(file)).await;
-        // Cancelled by a newer edit: that edit publishes.
-        let Ok(Ok(diagnostics)) = result else { return };
-        // A file with thousands of mistakes is better served by the first ones.
-        let diagnostics = diagnostics
-            .iter()
-            .take(MAX_PUBLISHED)
-            .map(|d| convert::diagnostic(d, &index, &uri))
-            .collect();
-        self.client
-            .publish_diagnostics(uri, diagnostics, Some(version))
-            .await;
-    }
-
-    /// Findings across a system's modules change with any of them.
-    async fn publish_others(&self, edited: &Path) {
-        let paths: Vec<PathBuf> = self
-            .lock()
-            .documents
-            .keys()
-            .filter(|p| p.as_path() != edited)
-            .cloned()
-            .collect();
-        for path in paths {
-            self.publish(path).await;
-        }
-    }
-
-    async fn publish_all(&self) {
-        let paths: Vec<PathBuf> = self.lock().documents.keys().cloned().collect();
-        for path in paths {
-            self.publish(path).await;
-        }
     }
 
     /// A document's semantic tokens, encoded; a whole file's are kept (under
@@ -359,51 +298,6 @@ impl Backend {
     }
 }
 
-/// The flake around a document (the nearest `flake.nix` above it), read
-/// from disk unless the editor has it open, so the document is analysed as
-/// a module of the systems that reach it.
-fn find_flake(state: &mut State, document: &Path) -> Option<File> {
-    for dir in document.ancestors().skip(1) {
-        let flake = dir.join("flake.nix");
-        if let Some(file) = state.host.file(&flake) {
-            return Some(file);
-        }
-        if !state.flake_dirs_searched.insert(dir.to_path_buf()) {
-            continue;
-        }
-        let small =
-            std::fs::metadata(&flake).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES);
-        if small && let Ok(text) = std::fs::read_to_string(&flake) {
-            return Some(state.host.set_file(&flake, text));
-        }
-    }
-    None
-}
-
-/// Read the files an open document brings in (its imports, a flake's
-/// systems' modules), transitively, so that the options they declare and
-/// the systems they make up are known.
-fn load_imports(state: &mut State, file: File) {
-    let mut queue = vec![file];
-    while let Some(file) = queue.pop() {
-        let db = state.host.db();
-        let imports = crate::systems::referenced_paths(db, file);
-        for mut path in imports {
-            if path.is_dir() {
-                path = path.join("default.nix");
-            }
-            if state.host.file(&path).is_some() || state.host.file_count() >= MAX_LOADED_FILES {
-                continue;
-            }
-            let small =
-                std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES);
-            if let Some(text) = small.then(|| std::fs::read_to_string(&path).ok()).flatten() {
-                queue.push(state.host.set_file(&path, text));
-            }
-        }
-    }
-}
-
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         {
@@ -489,6 +383,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.lock().shutdown_requested = true;
         Ok(())
     }
 
@@ -508,27 +403,11 @@ impl LanguageServer for Backend {
         let Some(path) = path_of(&params.text_document.uri) else {
             return;
         };
-        let text = {
-            let state = self.lock();
-            let Some(document) = state.documents.get(&path) else {
-                return;
-            };
-            let mut text = document.index.text().to_string();
-            for change in params.content_changes {
-                match change.range {
-                    Some(range) => {
-                        let index = LineIndex::new(&text);
-                        let range = index.text_range(range);
-                        text.replace_range(std::ops::Range::<usize>::from(range), &change.text);
-                    }
-                    None => text = change.text,
-                }
-            }
-            text
-        };
-        self.set_document(path.clone(), text, params.text_document.version);
-        self.publish(path.clone()).await;
-        self.publish_others(&path).await;
+        let version = params.text_document.version;
+        if self.change_document(path.clone(), params.content_changes, version) {
+            self.publish(path.clone()).await;
+            self.publish_others(&path).await;
+        }
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -538,16 +417,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        if let Some(path) = path_of(&params.text_document.uri) {
-            {
-                let mut state = self.lock();
-                state.documents.remove(&path);
-                state.semantic_results.remove(&path);
-            }
-            self.client
-                .publish_diagnostics(params.text_document.uri, Vec::new(), None)
-                .await;
-        }
+        self.close_document(params.text_document.uri);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -28,8 +28,19 @@ pub use pretty::to_pretty;
 pub use value::*;
 
 /// Files larger than this are refused: module sources are small, and a
-/// multi-megabyte file is a mistake or an attack.
+/// multi-megabyte file is a mistake or an attack. One limit for `micros
+/// check`, `micros options` and the editor alike.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Why a text of `bytes` bytes is not analysed, if it is too large.
+pub fn too_large(bytes: u64) -> Option<String> {
+    (bytes > MAX_FILE_BYTES).then(|| {
+        format!(
+            "{bytes} bytes, more than the {} MiB a Nix module may have: not analysed",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )
+    })
+}
 
 /// Nix-level nesting of evaluation before we give up on an expression;
 /// keeps deep or runaway recursion from overflowing the stack.
@@ -251,13 +262,8 @@ impl Evaluator {
         }
         let meta = std::fs::metadata(&canonical)
             .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(format!(
-                "`{}` is {} bytes, more than the {} bytes a module may have",
-                path.display(),
-                meta.len(),
-                MAX_FILE_BYTES
-            ));
+        if let Some(reason) = too_large(meta.len()) {
+            return Err(format!("`{}` is {reason}", path.display()));
         }
         let bytes = std::fs::read(&canonical)
             .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;

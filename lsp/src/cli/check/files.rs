@@ -142,15 +142,12 @@ pub fn module_file(path: &Path) -> Option<PathBuf> {
 /// A file's text, or why it cannot be checked.
 pub fn read_source(path: &Path) -> Result<String, String> {
     let shown = path.display();
-    let limit = micros_options::eval::MAX_FILE_BYTES;
     match std::fs::metadata(path) {
-        Ok(m) if m.len() > limit => {
-            return Err(format!(
-                "{shown}: too large to be a configuration module ({} bytes; at most {limit})",
-                m.len()
-            ));
+        Ok(m) => {
+            if let Some(reason) = micros_options::eval::too_large(m.len()) {
+                return Err(format!("{shown} is {reason}"));
+            }
         }
-        Ok(_) => {}
         Err(e) => return Err(format!("{shown}: cannot read: {e}")),
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
