@@ -88,7 +88,9 @@ where
         .await;
     // The server's output end is closed now: wait for the last frames.
     let _ = guard.await;
-    let state = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let state = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     state.shutdown_requested
 }
 
