@@ -162,7 +162,7 @@ fn extract_declared(path: &std::path::Path, text: String) -> Declarations {
     let request = ExtractRequest {
         roots: vec![Root {
             kind: RootKind::User,
-            dir,
+            dir: dir.clone(),
         }],
         modules: vec![ModuleSource::Text {
             path: path.to_path_buf(),
@@ -170,7 +170,8 @@ fn extract_declared(path: &std::path::Path, text: String) -> Declarations {
         }],
         skip_imports: true,
     };
-    let extraction = micros_options::extract::extract_here(&request);
+    let mut extraction = micros_options::extract::extract_here(&request);
+    crate::options::anchor_user_declarations(&mut extraction.options, &dir);
     let recursion = extraction
         .diagnostics
         .iter()

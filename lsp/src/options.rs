@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::path::PathBuf;
 
+use micros_options::OptionType;
 use micros_options::model::{
     Declaration, MigrationKind, OptionDecl, OptionMigration, OptionSet, RootKind, Submodule,
 };
@@ -276,5 +277,60 @@ mod tests {
             Some("enable")
         );
         assert_eq!(closest("frobnicate", ["enable", "package"]), None);
+    }
+}
+
+/// Name a user module's declarations by their absolute path. The module is
+/// extracted with its own directory as the root (so that only files below
+/// it are read), which names them relative to that directory; the index
+/// names user files from `/`.
+pub fn anchor_user_declarations(set: &mut OptionSet, dir: &std::path::Path) {
+    fn option(option: &mut OptionDecl, dir: &std::path::Path, depth: u32) {
+        for declaration in &mut option.declarations {
+            if declaration.file.root == RootKind::User {
+                declaration.file.path = dir.join(&declaration.file.path).display().to_string();
+            }
+        }
+        ty(&mut option.ty, dir, depth + 1);
+    }
+    // Types nest as deep as the extractor's evaluation allowed; this keeps
+    // the walk bounded on its own.
+    fn ty(ty_: &mut OptionType, dir: &std::path::Path, depth: u32) {
+        use OptionType::*;
+        if depth > 64 {
+            return;
+        }
+        match ty_ {
+            Submodule(sub) => {
+                let sub = Arc::make_mut(sub);
+                for o in &mut sub.options {
+                    option(o, dir, depth + 1);
+                }
+                if let Some(freeform) = &mut sub.freeform {
+                    ty(freeform, dir, depth + 1);
+                }
+            }
+            NullOr(inner)
+            | ListOf(inner)
+            | NonEmptyListOf(inner)
+            | AttrsOf(inner)
+            | LazyAttrsOf(inner)
+            | AddCheck(inner)
+            | Uniq(inner)
+            | FunctionTo(inner)
+            | DagOf(inner) => ty(inner, dir, depth + 1),
+            Either(a, b) | CoercedTo { from: a, to: b } => {
+                ty(a, dir, depth + 1);
+                ty(b, dir, depth + 1);
+            }
+            OneOf(members) => members.iter_mut().for_each(|m| ty(m, dir, depth + 1)),
+            Custom {
+                base: Some(base), ..
+            } => ty(base, dir, depth + 1),
+            _ => {}
+        }
+    }
+    for o in &mut set.options {
+        option(o, dir, 0);
     }
 }

@@ -158,6 +158,38 @@ mod tests {
         );
     }
 
+    /// A user's module is found where it is, not below `/`.
+    #[test]
+    fn options_declared_in_a_nested_directory() {
+        let f = fixture(
+            r#"
+#- /home/u/conf/configuration.nix
+{ imports = [ ./my.nix ]; services.mine.po$0rt = 1; }
+#- /home/u/conf/my.nix
+{ lib, ... }: {
+  options.services.mine = {
+    port = lib.mkOption { type = lib.types.submodule { options.x = lib.mkOption { }; }; };
+  };
+}
+"#,
+        );
+        let (file, offset) = f.cursor();
+        let analysis = f.host.snapshot();
+        let targets = analysis.goto_definition(file, offset).unwrap();
+        assert_eq!(targets.len(), 1, "{targets:?}");
+        assert_eq!(targets[0].path, PathBuf::from("/home/u/conf/my.nix"));
+        assert_eq!(targets[0].line, 3);
+        // Sub-options too.
+        let db = f.host.db();
+        let index = crate::db::option_index(db, crate::db::Db::workspace(db));
+        let flat = index.set.flatten();
+        let sub = flat.iter().find(|o| o.name() == "services.mine.port.x");
+        assert_eq!(
+            index.declaration_path(&sub.unwrap().declarations[0]),
+            Some(PathBuf::from("/home/u/conf/my.nix"))
+        );
+    }
+
     #[test]
     fn options_the_users_modules_declare() {
         let f = fixture(
