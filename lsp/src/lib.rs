@@ -10,10 +10,12 @@ pub mod import_graph;
 pub mod lower;
 pub mod names;
 pub mod nix;
+pub mod option_uses;
 pub mod options;
 pub mod recover;
 pub mod reparse;
 pub mod resolve;
+pub mod scopes;
 pub mod server;
 pub mod systems;
 

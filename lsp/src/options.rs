@@ -263,23 +263,6 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_typos() {
-        assert_eq!(edit_distance("getty", "getty"), 0);
-        assert_eq!(edit_distance("gety", "getty"), 1);
-        assert_eq!(edit_distance("gtety", "getty"), 1);
-        assert_eq!(
-            closest("enabel", ["enable", "package", "extraArgs"]),
-            Some("enable")
-        );
-        assert_eq!(closest("frobnicate", ["enable", "package"]), None);
-    }
-}
-
 /// Name a user module's declarations by their absolute path. The module is
 /// extracted with its own directory as the root (so that only files below
 /// it are read), which names them relative to that directory; the index
@@ -332,5 +315,22 @@ pub fn anchor_user_declarations(set: &mut OptionSet, dir: &std::path::Path) {
     }
     for o in &mut set.options {
         option(o, dir, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_typos() {
+        assert_eq!(edit_distance("getty", "getty"), 0);
+        assert_eq!(edit_distance("gety", "getty"), 1);
+        assert_eq!(edit_distance("gtety", "getty"), 1);
+        assert_eq!(
+            closest("enabel", ["enable", "package", "extraArgs"]),
+            Some("enable")
+        );
+        assert_eq!(closest("frobnicate", ["enable", "package"]), None);
     }
 }

@@ -13,6 +13,7 @@ pub mod hover;
 pub mod lints;
 pub mod path_completion;
 pub mod refactor;
+pub mod references;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;
@@ -167,6 +168,15 @@ impl Analysis {
             Some(range) => formatting::format_range(db, file, range, &formatter),
             None => formatting::format_document(db, file, &formatter),
         })
+    }
+
+    pub fn references(
+        &self,
+        file: File,
+        offset: TextSize,
+        include_declaration: bool,
+    ) -> Cancellable<Vec<references::Reference>> {
+        self.with(move |db| references::references(db, file, offset, include_declaration))
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {
