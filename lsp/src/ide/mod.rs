@@ -9,11 +9,13 @@ pub(crate) mod fixture;
 pub mod folding_ranges;
 pub mod formatting;
 pub mod goto_definition;
+pub mod highlight;
 pub mod hover;
 pub mod lints;
 pub mod path_completion;
 pub mod refactor;
 pub mod references;
+pub mod rename;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;
@@ -177,6 +179,31 @@ impl Analysis {
         include_declaration: bool,
     ) -> Cancellable<Vec<references::Reference>> {
         self.with(move |db| references::references(db, file, offset, include_declaration))
+    }
+
+    pub fn highlight(
+        &self,
+        file: File,
+        offset: TextSize,
+    ) -> Cancellable<Vec<highlight::Highlight>> {
+        self.with(move |db| highlight::highlight(db, file, offset))
+    }
+
+    pub fn prepare_rename(
+        &self,
+        file: File,
+        offset: TextSize,
+    ) -> Cancellable<Result<rename::Renameable, String>> {
+        self.with(move |db| rename::prepare_rename(db, file, offset))
+    }
+
+    pub fn rename(
+        &self,
+        file: File,
+        offset: TextSize,
+        new_name: &str,
+    ) -> Cancellable<Result<Vec<rename::FileEdit>, String>> {
+        self.with(move |db| rename::rename(db, file, offset, new_name))
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {

@@ -92,7 +92,7 @@ pub fn references(
     out
 }
 
-fn line_of(text: &str, offset: TextSize) -> u32 {
+pub(crate) fn line_of(text: &str, offset: TextSize) -> u32 {
     let offset = usize::from(offset).min(text.len());
     text.as_bytes()[..offset]
         .iter()
@@ -229,7 +229,7 @@ fn option_occurrences_in(db: &dyn db::Db, file: File, loc: &[String], out: &mut 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use expect_test::{Expect, expect};
 
     use crate::ide::fixture::fixture;
@@ -285,7 +285,7 @@ mod tests {
         );
     }
 
-    const WEB: &str = r#"
+    pub(crate) const WEB: &str = r#"
 #- /configuration.nix
 { imports = [ ./web.nix ]; my.web.port = 8080; my.web = { enable = true; }; }
 #- /web.nix
