@@ -4,6 +4,7 @@
 pub mod code_actions;
 pub mod completion;
 pub mod diagnostics;
+pub mod document_links;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod folding_ranges;
@@ -19,6 +20,7 @@ pub mod rename;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;
+pub mod workspace_symbols;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -181,6 +183,14 @@ impl Analysis {
         self.with(move |db| references::references(db, file, offset, include_declaration))
     }
 
+    pub fn document_links(
+        &self,
+        file: File,
+        kind: &dyn Fn(&Path) -> Option<document_links::PathKind>,
+    ) -> Cancellable<Vec<document_links::DocumentLink>> {
+        self.with(move |db| document_links::document_links(db, file, kind))
+    }
+
     pub fn highlight(
         &self,
         file: File,
@@ -204,6 +214,13 @@ impl Analysis {
         new_name: &str,
     ) -> Cancellable<Result<Vec<rename::FileEdit>, String>> {
         self.with(move |db| rename::rename(db, file, offset, new_name))
+    }
+
+    pub fn workspace_symbols(
+        &self,
+        query: &str,
+    ) -> Cancellable<Vec<workspace_symbols::WorkspaceSymbol>> {
+        self.with(move |db| workspace_symbols::workspace_symbols(db, query))
     }
 
     pub fn file_text(&self, file: File) -> Cancellable<String> {
