@@ -434,5 +434,7 @@ fn refactoring_code_actions() {
         inline.2
     );
     assert!(!inline.2.contains("let"), "{}", inline.2);
+    }
+
     client.shutdown();
 }

@@ -223,6 +223,10 @@ impl Analysis {
         self.with(move |db| workspace_symbols::workspace_symbols(db, query))
     }
 
+    pub fn file_path(&self, file: File) -> Cancellable<PathBuf> {
+        self.with(move |db| file.path(db).clone())
+    }
+
     pub fn file_text(&self, file: File) -> Cancellable<String> {
         self.with(move |db| file.text(db).clone())
     }
