@@ -181,10 +181,10 @@ impl Reader<'_> {
             }),
             // `let inherit cfg; in`: the outer `cfg`.
             (DefKind::Inherit, _, _) => {
-                let outer = self.scopes.refs.iter().find_map(|r| match r.target {
-                    Target::Def(outer) if r.range == binding.sites[0] => Some(outer),
+                let outer = match self.scopes.ref_at(binding.sites[0]).map(|r| r.target) {
+                    Some(Target::Def(outer)) => Some(outer),
                     _ => None,
-                });
+                };
                 outer.and_then(|outer| self.base_path(outer, depth + 1))
             }
             _ => None,
@@ -201,12 +201,10 @@ impl Reader<'_> {
         }
         match expr {
             ast::Expr::Ident(ident) => {
-                let at = ident.syntax().text_range();
-                let def = self.scopes.refs.iter().find_map(|r| match r.target {
-                    Target::Def(def) if r.range == at => Some(def),
+                match self.scopes.ref_at(ident.syntax().text_range())?.target {
+                    Target::Def(def) => self.base_path(def, depth),
                     _ => None,
-                })?;
-                self.base_path(def, depth)
+                }
             }
             ast::Expr::Select(select) => {
                 let base = select.expr()?.syntax().text_range();

@@ -175,6 +175,17 @@ impl Scopes {
         })
     }
 
+    /// The use written exactly at `range`, if any (refs are sorted).
+    pub fn ref_at(&self, range: TextRange) -> Option<&Ref> {
+        let first = self
+            .refs
+            .partition_point(|r| r.range.start() < range.start());
+        self.refs[first..]
+            .iter()
+            .take_while(|r| r.range.start() == range.start())
+            .find(|r| r.range == range)
+    }
+
     /// The uses of a binding.
     pub fn uses(&self, def: DefId) -> impl Iterator<Item = &Ref> + '_ {
         self.refs
