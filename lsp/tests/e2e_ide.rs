@@ -434,7 +434,5 @@ fn refactoring_code_actions() {
         inline.2
     );
     assert!(!inline.2.contains("let"), "{}", inline.2);
-    }
-
     client.shutdown();
 }
