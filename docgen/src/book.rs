@@ -57,7 +57,8 @@ pub fn write_pages(src_dir: &Path, reference: &Reference) -> Result<(), String> 
         }
         file.flush().map_err(io)
     };
-    for page in pages {
+    // Pages rendered with `reference::render_to` are written already.
+    for page in pages.into_iter().filter(|p| p.stored.is_none()) {
         let parts: Vec<&String> = std::iter::once(&page.head).chain(&page.entries).collect();
         write(&page.file, &parts)?;
     }
@@ -89,7 +90,7 @@ pub fn create_standalone(root: &Path, title: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -111,7 +112,14 @@ fn toml_string(s: &str) -> String {
 /// search index: the entries are HTML already, and mdbook's HTML tree and
 /// search indexing of tens of thousands of them would cost seconds and
 /// hundreds of megabytes (see the benchmark).
-pub fn build(root: &Path, out: Option<&Path>, reference: &Reference) -> Result<PathBuf, String> {
+///
+/// The entries and search documents are moved out of `reference` into the
+/// site as they are written, so that they are not held any longer.
+pub fn build(
+    root: &Path,
+    out: Option<&Path>,
+    reference: &mut Reference,
+) -> Result<PathBuf, String> {
     let mut book = MDBook::load(root)
         .map_err(|e| format!("{}: cannot load the book: {e:#}", root.display()))?;
     let index_path = Path::new(OPTIONS_DIR).join("index.md");
@@ -162,9 +170,14 @@ pub fn build(root: &Path, out: Option<&Path>, reference: &Reference) -> Result<P
     book.build()
         .map_err(|e| format!("{}: the book failed to build: {e:#}", root.display()))?;
     let site = book.build_dir_for("html");
+    let search = html.search.as_ref().is_none_or(|search| search.enable);
+    drop(book);
     fill_in_entries(&site, &groups)?;
-    if html.search.as_ref().is_none_or(|search| search.enable) {
-        search::add_options(&site, &groups, &parent_names)?;
+    for page in &mut reference.groups {
+        page.entries = Vec::new();
+    }
+    if search {
+        search::add_options(&site, &mut reference.groups, &parent_names)?;
     }
     Ok(site)
 }
@@ -204,15 +217,13 @@ fn fill_in_entries(site: &Path, groups: &[&Page]) -> Result<(), String> {
             .min_by_key(|(at, _)| *at)
         {
             file.write_all(&rest.as_bytes()[..at]).map_err(io)?;
-            if print {
-                for entry in &page.entries {
-                    write_links_within_page(&mut file, entry).map_err(io)?;
+            for_each_entry(page, &mut |entry| {
+                if print {
+                    write_links_within_page(&mut file, entry).map_err(io)
+                } else {
+                    file.write_all(entry.as_bytes()).map_err(io)
                 }
-            } else {
-                for entry in &page.entries {
-                    file.write_all(entry.as_bytes()).map_err(io)?;
-                }
-            }
+            })?;
             rest = &rest[at + marker(page).len()..];
             filled += 1;
         }
@@ -235,6 +246,36 @@ fn fill_in_entries(site: &Path, groups: &[&Page]) -> Result<(), String> {
     let print = site.join("print.html");
     if print.is_file() {
         fill(&print, true)?;
+    }
+    Ok(())
+}
+
+/// Each entry of a page, from memory or read back from its file one at a
+/// time.
+fn for_each_entry(
+    page: &Page,
+    each: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some(stored) = &page.stored else {
+        return page.entries.iter().try_for_each(|entry| each(entry));
+    };
+    use std::io::{Read, Seek};
+    let io = |e: std::io::Error| format!("{}: cannot read: {e}", stored.path.display());
+    let mut file =
+        std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(&stored.path).map_err(io)?);
+    file.seek(std::io::SeekFrom::Start(page.head.len() as u64))
+        .map_err(io)?;
+    let mut buf = Vec::new();
+    for &len in &stored.lengths {
+        buf.resize(len, 0);
+        file.read_exact(&mut buf).map_err(io)?;
+        let entry = std::str::from_utf8(&buf).map_err(|_| {
+            format!(
+                "{}: changed while the site was built",
+                stored.path.display()
+            )
+        })?;
+        each(entry)?;
     }
     Ok(())
 }

@@ -12,5 +12,7 @@ pub mod html;
 pub mod load;
 pub mod man;
 pub mod markdown;
+pub mod pages;
 pub mod reference;
+pub mod repo;
 pub mod search;

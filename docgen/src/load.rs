@@ -16,6 +16,9 @@ pub struct Loaded {
     pub notes: Vec<String>,
     pub micros_dir: Option<PathBuf>,
     pub nixpkgs_dir: Option<PathBuf>,
+    /// How the trees were found (a flake.lock pins a revision).
+    pub micros_provenance: Option<sources::Provenance>,
+    pub nixpkgs_provenance: Option<sources::Provenance>,
 }
 
 /// Read an options.json (nixpkgs' schema). Errors name the file, the
@@ -48,7 +51,7 @@ pub fn from_sources(
     let micros = sources::locate_micros(&flags, start).map_err(|e| e.message)?;
     let mut notes = Vec::new();
     let nixpkgs = match sources::locate_nixpkgs(&flags, start) {
-        Ok(located) => Some(located.dir),
+        Ok(located) => Some(located),
         Err(error) => {
             notes.push(format!(
                 "{}; the options of the nixpkgs modules micros imports are left out",
@@ -57,13 +60,19 @@ pub fn from_sources(
             None
         }
     };
-    let request = sources::micros_request(&micros.dir, nixpkgs.as_deref())?;
+    let request = sources::micros_request(&micros.dir, nixpkgs.as_ref().map(|n| n.dir.as_path()))?;
     let extraction = extract(&request);
+    let (nixpkgs_dir, nixpkgs_provenance) = match nixpkgs {
+        Some(located) => (Some(located.dir), Some(located.provenance)),
+        None => (None, None),
+    };
     Ok(Loaded {
         set: extraction.options,
         diagnostics: extraction.diagnostics,
         notes,
         micros_dir: Some(micros.dir),
-        nixpkgs_dir: nixpkgs,
+        nixpkgs_dir,
+        micros_provenance: Some(micros.provenance),
+        nixpkgs_provenance,
     })
 }

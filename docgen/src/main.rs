@@ -8,11 +8,19 @@ use std::time::Instant;
 
 use clap::Parser;
 use micros_docgen::reference::{self, Settings};
-use micros_docgen::{book, load, man};
+use micros_docgen::{book, load, man, pages, repo};
 use micros_options::{Diagnostic, Severity, report};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// mimalloc's option numbers the bindings do not name, placed by the ones
+// beside them in `mi_option_e`: `verbose`, `eager_commit`,
+// `arena_eager_commit`; `purge_delay`, `use_numa_nodes`.
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t =
+    libmimalloc_sys::mi_option_verbose + 2;
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t =
+    libmimalloc_sys::mi_option_use_numa_nodes - 1;
 
 /// Exit statuses, as the `micros` command uses them.
 const CLEAN: u8 = 0;
@@ -39,24 +47,33 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     options: Option<PathBuf>,
     /// The mdbook to write the reference into (as <src>/options/); its
-    /// SUMMARY.md should list `options/index.md`. Without it, a book of the
-    /// reference alone is built.
-    #[arg(long, value_name = "DIR")]
+    /// SUMMARY.md should list `options/index.md`. Without it (and without
+    /// --pages), a book of the reference alone is built.
+    #[arg(long, value_name = "DIR", conflicts_with = "pages")]
     book: Option<PathBuf>,
+    /// A folder of markdown pages (index.md first; a folder beside a page of
+    /// the same name holds its subpages): one site of the pages and the
+    /// options reference, with one search. Needs --out.
+    #[arg(long, value_name = "DIR", requires = "out")]
+    pages: Option<PathBuf>,
     /// Where the HTML goes. Default: the book's build directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Link declarations to this URL plus the declaration's path and line,
-    /// e.g. https://github.com/snugnug/micros/blob/main
+    /// e.g. https://github.com/snugnug/micros/blob/<commit>. Default: the
+    /// remote and checked-out commit of a git checkout of micros, or the
+    /// revision its flake.lock pins; otherwise declarations are plain text.
     #[arg(long, value_name = "URL")]
     repo_url: Option<String>,
     /// The same for declarations in nixpkgs, e.g.
     /// https://github.com/NixOS/nixpkgs/blob/nixos-unstable
     #[arg(long, value_name = "URL")]
     nixpkgs_url: Option<String>,
-    /// The title of the options index page (and of a book of the reference alone).
-    #[arg(long, value_name = "T", default_value = "MicrOS options")]
-    title: String,
+    /// The title of the options index page and of a book of the reference
+    /// alone (default "MicrOS options"); with --pages, the site's title
+    /// (default: the first heading of index.md).
+    #[arg(long, value_name = "T")]
+    title: Option<String>,
     /// Also write a configuration.nix(5)-style manual page (roff) here.
     #[arg(long, value_name = "FILE")]
     man: Option<PathBuf>,
@@ -85,6 +102,16 @@ impl Progress {
 }
 
 fn main() -> ExitCode {
+    // Memory the job no longer uses goes back to the system at once, and
+    // is not committed before it is used: docgen's phases each free most
+    // of what the one before allocated, and peak memory is what a CI
+    // runner pays for (half the peak at 20,000 options; see the benchmark).
+    // SAFETY: setting options is allowed at any time; these two only change
+    // when memory is committed and released.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
     let cli = Cli::parse();
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match run(&cli, color) {
@@ -112,7 +139,7 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
         std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
 
     // The options.
-    let loaded = match &cli.options {
+    let mut loaded = match &cli.options {
         Some(path) => {
             progress.say(&format!("reading {}", path.display()));
             load::Loaded {
@@ -132,20 +159,89 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
     }
     let mut diagnostics: Vec<Diagnostic> = loaded.diagnostics.clone();
 
+    let site = cli.pages.as_deref().map(pages::discover).transpose()?;
+    let site_title = match (&cli.title, &site) {
+        (Some(title), _) => title.clone(),
+        (None, Some(site)) => site
+            .pages
+            .iter()
+            .find(|p| p.rel == "index.md")
+            .map(|p| p.title.clone())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "Documentation".into()),
+        (None, None) => "MicrOS options".into(),
+    };
+    let building_html = cli.book.is_some() || cli.out.is_some();
+    let repo_url = source_url(
+        cli.repo_url.as_ref(),
+        loaded.micros_dir.as_deref(),
+        loaded.micros_provenance.as_ref(),
+    );
+    let nixpkgs_url = source_url(
+        cli.nixpkgs_url.as_ref(),
+        loaded.nixpkgs_dir.as_deref(),
+        loaded.nixpkgs_provenance.as_ref(),
+    );
+    if building_html {
+        for (what, flag, url) in [
+            ("micros", "--repo-url", &repo_url),
+            ("nixpkgs", "--nixpkgs-url", &nixpkgs_url),
+        ] {
+            if let Err(why) = url
+                && (what == "micros" || loaded.nixpkgs_dir.is_some())
+            {
+                progress.say(&format!(
+                    "declarations in {what} are plain text: {why} (give {flag} to link them)"
+                ));
+            }
+        }
+    }
     let settings = Settings {
-        title: cli.title.clone(),
-        repo_url: cli.repo_url.clone(),
-        nixpkgs_url: cli.nixpkgs_url.clone(),
+        title: if site.is_some() {
+            "Options".into()
+        } else {
+            site_title.clone()
+        },
+        repo_url: repo_url.ok(),
+        nixpkgs_url: nixpkgs_url.ok(),
         micros_dir: loaded.micros_dir.clone(),
         nixpkgs_dir: loaded.nixpkgs_dir.clone(),
         user_dir: None,
         strict: cli.strict,
     };
+    // Where the site's book is: the user's (--book), or a scratch book (the
+    // reference alone, or the pages) removed afterwards.
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("micros-docgen-{}", std::process::id())));
+    let root = match (&cli.book, building_html) {
+        (Some(book), _) => Some(book.clone()),
+        (None, true) => {
+            let _ = std::fs::remove_dir_all(&scratch.0);
+            if site.is_none() {
+                book::create_standalone(&scratch.0, &site_title)?;
+            }
+            Some(scratch.0.clone())
+        }
+        (None, false) => None,
+    };
+    let options_dir = match (&root, &site, &cli.book) {
+        (Some(book), None, Some(_)) => Some(book_src(book)?.join(book::OPTIONS_DIR)),
+        (Some(root), _, _) => Some(root.join("src").join(book::OPTIONS_DIR)),
+        (None, _, _) => None,
+    };
     progress.say(&format!(
         "rendering the options on {} threads",
         rayon::current_num_threads()
     ));
-    let reference = reference::render(&loaded.set, &settings);
+    let mut reference = match &options_dir {
+        Some(dir) => reference::render_to(&loaded.set, &settings, dir)?,
+        None => reference::render(&loaded.set, &settings),
+    };
+    // The set is not needed after this (the manual page is made now and
+    // written after the site, which would delete it): the site's largest
+    // phase runs without it.
+    let man_page = cli.man.as_ref().map(|_| man::render(&loaded.set, "MicrOS"));
+    drop(std::mem::take(&mut loaded.set));
     if reference.options == 0 {
         print_warning(
             "the option set documents no options (all are missing, internal or hidden)",
@@ -153,30 +249,33 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
         );
     }
     diagnostics.extend(reference.diagnostics.iter().cloned());
+    let rendered_pages = site
+        .as_ref()
+        .map(|site| pages::render(site, &reference, cli.strict));
+    if let Some(rendered) = &rendered_pages {
+        diagnostics.extend(rendered.diagnostics.iter().cloned());
+    }
     print_diagnostics(&diagnostics, color);
 
-    if cli.book.is_some() || cli.out.is_some() {
-        let standalone = cli.book.is_none();
-        let root = match &cli.book {
-            Some(book) => book.clone(),
-            None => {
-                let dir =
-                    std::env::temp_dir().join(format!("micros-docgen-{}", std::process::id()));
-                book::create_standalone(&dir, &cli.title)?;
-                dir
-            }
-        };
-        let result = write_and_build(cli, &root, &reference, &progress);
-        if standalone {
-            let _ = std::fs::remove_dir_all(&root);
+    match (&root, &site, &rendered_pages) {
+        (Some(root), Some(site), Some(rendered)) => {
+            pages::write_book(root, site, rendered, &reference, &site_title)?;
+            progress.say(&format!(
+                "building the site of {} pages and the options with mdbook",
+                site.pages.len()
+            ));
+            let html = book::build(root, cli.out.as_deref(), &mut reference)?;
+            progress.say(&format!("the site is in {}", html.display()));
         }
-        result?;
+        (Some(root), _, _) => write_and_build(cli, root, &mut reference, &progress)?,
+        (None, _, _) => {}
     }
+    drop(scratch);
 
     // After the book: mdbook empties its output directory, which may hold
     // the page.
-    if let Some(path) = &cli.man {
-        std::fs::write(path, man::render(&loaded.set, "MicrOS"))
+    if let (Some(path), Some(page)) = (&cli.man, man_page) {
+        std::fs::write(path, page)
             .map_err(|e| format!("{}: cannot write the manual page: {e}", path.display()))?;
         progress.say(&format!("wrote the manual page {}", path.display()));
     }
@@ -194,10 +293,19 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
     Ok(if errors > 0 { FINDINGS } else { CLEAN })
 }
 
+/// A scratch directory, removed when dropped (also on errors).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn write_and_build(
     cli: &Cli,
     root: &Path,
-    reference: &reference::Reference,
+    reference: &mut reference::Reference,
     progress: &Progress,
 ) -> Result<(), String> {
     let src = book_src(root)?;
@@ -214,6 +322,25 @@ fn write_and_build(
     let html = book::build(root, cli.out.as_deref(), reference)?;
     progress.say(&format!("the site is in {}", html.display()));
     Ok(())
+}
+
+/// Where declarations link to: the flag, else the checkout's remote at its
+/// commit, else the revision the flake.lock pins.
+fn source_url(
+    flag: Option<&String>,
+    dir: Option<&Path>,
+    provenance: Option<&micros_options::sources::Provenance>,
+) -> Result<String, String> {
+    if let Some(url) = flag {
+        return Ok(url.clone());
+    }
+    if let Some(micros_options::sources::Provenance::FlakeLock { lock, input }) = provenance {
+        return repo::locked_url(lock, input);
+    }
+    match dir {
+        Some(dir) => repo::browse_url(dir),
+        None => Err("the source tree is not known".into()),
+    }
 }
 
 /// The book's source directory, as its book.toml names it.

@@ -19,6 +19,11 @@ pub trait OptionLinks {
     /// The href for the option named `name` (as written in the reference),
     /// or why there is none.
     fn link(&self, name: &str) -> Result<String, UnresolvedKind>;
+    /// For pages: the href and title of a page named in an `{=include=}`
+    /// block (a path relative to the including page), if it is one.
+    fn page(&self, _path: &str) -> Option<(String, String)> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +46,19 @@ pub struct UnresolvedRef {
 pub struct Rendered {
     pub html: String,
     pub unresolved: Vec<UnresolvedRef>,
+    /// Pages: `{=include=}` entries that name no page, and include kinds
+    /// that are not supported.
+    pub bad_includes: Vec<String>,
+}
+
+/// Option descriptions sit inside an option's entry: their headings are
+/// demoted and get no ids. Pages are documents of their own: headings keep
+/// their level and get anchors (`{#id}`, or one made from the text), and
+/// `{=include=}` blocks list the pages they include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Description,
+    Page,
 }
 
 /// Admonition kinds, in both spellings, with mdbook's class names so that
@@ -55,9 +73,20 @@ pub(crate) const ADMONITIONS: &[(&str, &str)] = &[
 
 /// Render a description. The HTML has no blank lines (see [`crate::html`]).
 pub fn render(text: &str, links: &dyn OptionLinks) -> Rendered {
+    render_in(text, links, Mode::Description)
+}
+
+/// Render a page of the documentation (see [`Mode`]). The same markdown as
+/// descriptions otherwise: roles, admonitions, raw HTML shown as text.
+pub fn render_page(text: &str, links: &dyn OptionLinks) -> Rendered {
+    render_in(text, links, Mode::Page)
+}
+
+fn render_in(text: &str, links: &dyn OptionLinks, mode: Mode) -> Rendered {
     let mut rendered = Rendered::default();
+    let mut ids = std::collections::HashSet::new();
     for block in split_fenced_divs(text) {
-        render_block(&block, links, &mut rendered);
+        render_block(&block, links, mode, &mut ids, &mut rendered);
     }
     rendered.html = without_blank_lines(&rendered.html);
     rendered
@@ -71,9 +100,15 @@ pub(crate) enum Block {
     Div { class: String, body: Vec<Block> },
 }
 
-fn render_block(block: &Block, links: &dyn OptionLinks, out: &mut Rendered) {
+fn render_block(
+    block: &Block,
+    links: &dyn OptionLinks,
+    mode: Mode,
+    ids: &mut std::collections::HashSet<String>,
+    out: &mut Rendered,
+) {
     match block {
-        Block::Markdown(text) => render_markdown(text, links, out),
+        Block::Markdown(text) => render_markdown(text, links, mode, ids, out),
         Block::Div { class, body } => {
             match ADMONITIONS.iter().find(|(kind, _)| kind == class) {
                 Some((kind, title)) => open_admonition(&mut out.html, kind, title),
@@ -84,7 +119,7 @@ fn render_block(block: &Block, links: &dyn OptionLinks, out: &mut Rendered) {
                 }
             }
             for inner in body {
-                render_block(inner, links, out);
+                render_block(inner, links, mode, ids, out);
             }
             let known = ADMONITIONS.iter().any(|(kind, _)| kind == class);
             out.html
@@ -192,9 +227,22 @@ pub(crate) fn parser_options() -> Options {
         | Options::ENABLE_TASKLISTS
 }
 
-fn render_markdown(text: &str, links: &dyn OptionLinks, out: &mut Rendered) {
-    let events = TextMergeStream::new(Parser::new_ext(text, parser_options()));
+fn render_markdown(
+    text: &str,
+    links: &dyn OptionLinks,
+    mode: Mode,
+    ids: &mut std::collections::HashSet<String>,
+    out: &mut Rendered,
+) {
+    let options = match mode {
+        Mode::Description => parser_options(),
+        Mode::Page => parser_options() | Options::ENABLE_HEADING_ATTRIBUTES,
+    };
+    let events = TextMergeStream::new(Parser::new_ext(text, options));
     let mut transformed: Vec<Event<'_>> = Vec::new();
+    // A page's open heading: where it starts in `transformed`, its level
+    // and the id it asked for.
+    let mut heading: Option<(usize, HeadingLevel, Option<String>)> = None;
     // Whether each open link or image was kept (a dropped one renders as
     // its text).
     let mut link_kept: Vec<bool> = Vec::new();
@@ -204,6 +252,11 @@ fn render_markdown(text: &str, links: &dyn OptionLinks, out: &mut Rendered) {
         if let Some(lang) = &in_code_block {
             match event {
                 Event::Text(t) => code_text.push_str(&t),
+                Event::End(TagEnd::CodeBlock) if mode == Mode::Page && lang == "{=include=}" => {
+                    transformed.push(Event::Html(includes(&code_text, links, out).into()));
+                    code_text.clear();
+                    in_code_block = None;
+                }
                 Event::End(TagEnd::CodeBlock) => {
                     transformed.push(Event::Html(code_block(lang, &code_text).into()));
                     code_text.clear();
@@ -216,6 +269,17 @@ fn render_markdown(text: &str, links: &dyn OptionLinks, out: &mut Rendered) {
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
+                    CodeBlockKind::Fenced(info)
+                        if mode == Mode::Page && info.starts_with("{=include=}") =>
+                    {
+                        let kind = info["{=include=}".len()..].trim();
+                        if !matches!(kind, "chapters" | "sections" | "") {
+                            out.bad_includes.push(format!(
+                                "`{{=include=}} {kind}` is not supported (only chapters and sections)"
+                            ));
+                        }
+                        "{=include=}".to_string()
+                    }
                     CodeBlockKind::Fenced(info) => info
                         .split([' ', '\t', ',', '{'])
                         .next()
@@ -224,6 +288,25 @@ fn render_markdown(text: &str, links: &dyn OptionLinks, out: &mut Rendered) {
                     CodeBlockKind::Indented => String::new(),
                 };
                 in_code_block = Some(lang);
+            }
+            Event::Start(Tag::Heading { level, id, .. }) if mode == Mode::Page => {
+                heading = Some((transformed.len(), level, id.map(|id| id.to_string())));
+                // Replaced by the opening tag once the text (and so the id)
+                // is known.
+                transformed.push(Event::Html("".into()));
+            }
+            Event::End(TagEnd::Heading(_)) if mode == Mode::Page => {
+                if let Some((start, level, asked)) = heading.take() {
+                    let text = plain_text(&transformed[start + 1..]);
+                    let id = unique_id(asked.as_deref().unwrap_or(&slug(&text)), ids);
+                    let mut open = format!("<{level} id=\"");
+                    escape_into(&mut open, &id);
+                    open.push_str("\"><a class=\"header\" href=\"#");
+                    escape_into(&mut open, &id);
+                    open.push_str("\">");
+                    transformed[start] = Event::Html(open.into());
+                    transformed.push(Event::Html(format!("</a></{level}>\n").into()));
+                }
             }
             Event::Html(html) | Event::InlineHtml(html) => {
                 transformed.push(Event::Text(html));
@@ -295,6 +378,67 @@ fn break_directives(html: &mut String) {
     if html.contains("{{") {
         *html = html.replace("{{", "&#123;{");
     }
+}
+
+/// The text of a heading's events, for its id.
+fn plain_text(events: &[Event<'_>]) -> String {
+    let mut text = String::new();
+    for event in events {
+        if let Event::Text(t) | Event::Code(t) = event {
+            text.push_str(t);
+        }
+    }
+    text
+}
+
+/// An id made from a heading's text, as mdbook makes them: lowercase
+/// letters and digits, spaces and hyphens as `-`, other punctuation left out.
+pub(crate) fn slug(text: &str) -> String {
+    let mut id = String::new();
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() || c == '_' {
+            id.extend(c.to_lowercase());
+        } else if c.is_whitespace() || c == '-' {
+            id.push('-');
+        }
+    }
+    if id.is_empty() {
+        id.push_str("section");
+    }
+    id
+}
+
+fn unique_id(wanted: &str, taken: &mut std::collections::HashSet<String>) -> String {
+    let mut id = wanted.to_string();
+    let mut n = 0;
+    while !taken.insert(id.clone()) {
+        n += 1;
+        id = format!("{wanted}-{n}");
+    }
+    id
+}
+
+/// An `{=include=}` block (nixos-render-docs' way to list a page's
+/// chapters, one path per line): a list of links to those pages, which the
+/// navigation shows under the including page.
+fn includes(block: &str, links: &dyn OptionLinks, out: &mut Rendered) -> String {
+    let mut html = String::from("<ul class=\"docgen-chapters\">\n");
+    for path in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match links.page(path) {
+            Some((href, title)) => {
+                html.push_str("<li><a href=\"");
+                escape_into(&mut html, &href);
+                html.push_str("\">");
+                escape_into(&mut html, &title);
+                html.push_str("</a></li>\n");
+            }
+            None => out.bad_includes.push(format!(
+                "`{path}` (in an `{{=include=}}` block) is not a page of the site"
+            )),
+        }
+    }
+    html.push_str("</ul>\n");
+    html
 }
 
 fn demote(level: HeadingLevel) -> HeadingLevel {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use micros_options::model::{
@@ -25,8 +26,7 @@ pub struct Settings {
     pub repo_url: Option<String>,
     /// The same for `<nixpkgs>/...` declarations.
     pub nixpkgs_url: Option<String>,
-    /// Local source trees, for links to the local file when no URL is given
-    /// and for pointing reports at the exact line.
+    /// Local source trees, for pointing reports at the exact line.
     pub micros_dir: Option<PathBuf>,
     pub nixpkgs_dir: Option<PathBuf>,
     pub user_dir: Option<PathBuf>,
@@ -44,11 +44,23 @@ pub struct Page {
     /// The page's heading and introduction (markdown).
     pub head: String,
     /// The option entries: each a raw HTML block ending in a blank line
-    /// (kept apart: together they can be tens of megabytes).
+    /// (kept apart: together they can be tens of megabytes). Empty when
+    /// they were written to the page's file instead ([`Page::stored`]).
     pub entries: Vec<String>,
+    /// Where the entries are when they were written as they were rendered
+    /// ([`render_to`]).
+    pub stored: Option<StoredEntries>,
     /// What search should find on the page, one entry per option.
     pub search: Vec<SearchDoc>,
     pub options: usize,
+}
+
+/// A page's entries in its file: after the head, one after another.
+#[derive(Debug, Clone)]
+pub struct StoredEntries {
+    pub path: PathBuf,
+    /// Each entry's length in bytes.
+    pub lengths: Vec<usize>,
 }
 
 impl Page {
@@ -76,6 +88,18 @@ pub struct Reference {
     pub diagnostics: Vec<Diagnostic>,
     /// How many options are documented.
     pub options: usize,
+    /// Where each option is, for `{option}` references from other pages.
+    targets: Index,
+}
+
+impl Reference {
+    /// The page (file stem in the options directory) and anchor of the
+    /// documented option `name` (full path, as written in text).
+    pub fn option_target(&self, name: &str) -> Result<(&str, &str), UnresolvedKind> {
+        self.targets
+            .resolve(&[], name)
+            .map(|(page, anchor)| (page.as_str(), anchor.as_str()))
+    }
 }
 
 /// The options a reference shows: visible and not internal.
@@ -206,6 +230,7 @@ pub fn split_option_name(name: &str) -> Vec<String> {
 }
 
 /// Where each option of the whole set is, documented or not.
+#[derive(Debug, Default)]
 struct Index {
     /// key → (page file stem, anchor) for documented options, `None` for
     /// the others.
@@ -275,24 +300,50 @@ impl OptionLinks for Links<'_> {
     }
 }
 
-/// Render the reference. Entries are rendered on every core.
+/// Render the reference, entries held in memory. Entries are rendered on
+/// every core.
 pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
+    match render_with(set, settings, None) {
+        Ok(reference) => reference,
+        // Nothing is written without a directory.
+        Err(message) => unreachable!("{message}"),
+    }
+}
+
+/// Render the reference with each group page written to `dir` (a book's
+/// `<src>/options/`) as its entries are rendered, a chunk at a time: the
+/// entries of a large set are tens of megabytes, and nothing needs them
+/// all at once. The pages record where their entries are
+/// ([`Page::stored`]).
+pub fn render_to(set: &OptionSet, settings: &Settings, dir: &Path) -> Result<Reference, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    render_with(set, settings, Some(dir))
+}
+
+/// Options rendered at once: enough to keep every core busy, few enough
+/// that their entries are a small part of the memory.
+const CHUNK: usize = 1024;
+
+fn render_with(
+    set: &OptionSet,
+    settings: &Settings,
+    dir: Option<&Path>,
+) -> Result<Reference, String> {
     let all = flatten(set);
     let options: Vec<&Flat<'_>> = all.iter().filter(|o| is_documented(o)).collect();
 
     // Group pages, in the order of the first option of each group.
     let mut taken = HashMap::new();
     let mut groups: BTreeMap<&str, String> = BTreeMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for option in &options {
-        let group = option.loc.first().map(String::as_str).unwrap_or("");
+        let group = group_of(option);
         if !groups.contains_key(group) {
             groups.insert(group, page_file(group, &mut taken));
         }
+        *counts.entry(group).or_default() += 1;
     }
-    let page_of = |option: &Flat<'_>| -> &str {
-        let group = option.loc.first().map(String::as_str).unwrap_or("");
-        groups[group].trim_end_matches(".md")
-    };
+    let page_of = |option: &Flat<'_>| -> &str { groups[group_of(option)].trim_end_matches(".md") };
 
     let mut targets: HashMap<String, Option<(String, String)>> =
         all.iter().map(|o| (key_of(&o.loc), None)).collect();
@@ -304,75 +355,118 @@ pub fn render(set: &OptionSet, settings: &Settings) -> Reference {
     }
     let index = Index { targets };
 
-    let entries: Vec<Entry> = options
-        .par_iter()
-        .map(|option| {
-            let links = Links {
-                index: &index,
-                scopes: index.scopes(&option.loc),
-                page: page_of(option),
-            };
-            entry(option, &links, settings)
-        })
-        .collect();
-
     let mut reference = Reference {
         options: options.len(),
         ..Default::default()
     };
     let mut sources = SourceCache::default();
-    for (option, entry) in options.iter().zip(&entries) {
-        for problem in &entry.unresolved {
-            reference.diagnostics.push(unresolved_diagnostic(
-                option,
-                problem,
-                settings,
-                &mut sources,
-            ));
+    // The page being filled, and its file when the entries go to disk.
+    let mut file: Option<std::io::BufWriter<std::fs::File>> = None;
+    // Options are sorted by path, so each group's are consecutive.
+    for chunk in options.chunks(CHUNK) {
+        let entries: Vec<Entry> = chunk
+            .par_iter()
+            .map(|option| {
+                let links = Links {
+                    index: &index,
+                    scopes: index.scopes(&option.loc),
+                    page: page_of(option),
+                };
+                entry(option, &links, settings)
+            })
+            .collect();
+        for (option, entry) in chunk.iter().zip(entries) {
+            for problem in &entry.unresolved {
+                reference.diagnostics.push(unresolved_diagnostic(
+                    option,
+                    problem,
+                    settings,
+                    &mut sources,
+                ));
+            }
+            let group = group_of(option);
+            if reference
+                .groups
+                .last()
+                .is_none_or(|page| page.title != group)
+            {
+                finish(&mut file, reference.groups.last())?;
+                let page = group_page(group, &groups[group], counts[group]);
+                if let Some(dir) = dir {
+                    let path = dir.join(&page.file);
+                    let io = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+                    let mut out = std::io::BufWriter::with_capacity(
+                        1 << 16,
+                        std::fs::File::create(&path).map_err(io)?,
+                    );
+                    out.write_all(page.head.as_bytes()).map_err(io)?;
+                    file = Some(out);
+                }
+                reference.groups.push(page);
+            }
+            let page = reference.groups.last_mut().expect("pushed above");
+            match (&mut file, dir) {
+                (Some(out), Some(dir)) => {
+                    out.write_all(entry.html.as_bytes()).map_err(|e| {
+                        format!("{}: cannot write: {e}", dir.join(&page.file).display())
+                    })?;
+                    let stored = page.stored.get_or_insert_with(|| StoredEntries {
+                        path: dir.join(&page.file),
+                        lengths: Vec::new(),
+                    });
+                    stored.lengths.push(entry.html.len());
+                }
+                _ => page.entries.push(entry.html),
+            }
+            page.search.push(entry.search);
         }
     }
-
-    let mut by_page: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, option) in options.iter().enumerate() {
-        let group = option.loc.first().map(String::as_str).unwrap_or("");
-        by_page.entry(group).or_default().push(i);
-    }
-    let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
-    for (group, members) in &by_page {
-        let mut head = String::new();
-        let _ = write!(head, "# {}\n\n", markdown_heading_text(group));
-        head.push_str(GENERATED_NOTE);
-        let _ = writeln!(
-            head,
-            "{} {} under <code>{}</code>.\n",
-            members.len(),
-            if members.len() == 1 {
-                "option"
-            } else {
-                "options"
-            },
-            escape(group)
-        );
-        let mut html = Vec::with_capacity(members.len());
-        let mut search = Vec::with_capacity(members.len());
-        for &i in members {
-            let Some(entry) = entries[i].take() else {
-                continue;
-            };
-            html.push(entry.html);
-            search.push(entry.search);
-        }
-        reference.groups.push(Page {
-            file: groups[group].clone(),
-            title: (*group).to_string(),
-            head,
-            entries: html,
-            search,
-            options: members.len(),
-        });
-    }
+    finish(&mut file, reference.groups.last())?;
     reference.index = Some(index_page(&reference.groups, &options, settings));
-    reference
+    reference.targets = index;
+    Ok(reference)
+}
+
+fn group_of<'a>(option: &'a Flat<'_>) -> &'a str {
+    option.loc.first().map(String::as_str).unwrap_or("")
+}
+
+/// Flush the page file being written.
+fn finish(
+    file: &mut Option<std::io::BufWriter<std::fs::File>>,
+    page: Option<&Page>,
+) -> Result<(), String> {
+    if let Some(mut out) = file.take() {
+        let what = page
+            .and_then(|p| p.stored.as_ref())
+            .map_or(String::new(), |s| s.path.display().to_string());
+        out.flush()
+            .map_err(|e| format!("{what}: cannot write: {e}"))?;
+    }
+    Ok(())
+}
+
+/// A group's page before its entries: the heading and how many options.
+fn group_page(group: &str, file: &str, count: usize) -> Page {
+    let mut head = String::new();
+    let _ = write!(head, "# {}\n\n", markdown_heading_text(group));
+    head.push_str(GENERATED_NOTE);
+    let _ = writeln!(
+        head,
+        "{} {} under <code>{}</code>.\n",
+        count,
+        if count == 1 { "option" } else { "options" },
+        escape(group)
+    );
+    Page {
+        file: file.to_string(),
+        title: group.to_string(),
+        head,
+        entries: Vec::with_capacity(0),
+        stored: None,
+        search: Vec::with_capacity(count),
+        options: count,
+    }
 }
 
 /// A group name as a markdown heading: escaped so that no character of it
@@ -439,6 +533,7 @@ fn index_page(groups: &[Page], options: &[&Flat<'_>], settings: &Settings) -> Pa
         title: title.to_string(),
         head: md,
         entries: Vec::new(),
+        stored: None,
         search: Vec::new(),
         options: options.len(),
     }
@@ -537,6 +632,9 @@ fn entry(option: &Flat<'_>, links: &Links<'_>, settings: &Settings) -> Entry {
     }
     body.push_str("Type: ");
     body.push_str(&option.ty.description());
+    // Every entry is held until the site is written: no spare capacity.
+    html.shrink_to_fit();
+    body.shrink_to_fit();
     Entry {
         html,
         unresolved,
@@ -578,38 +676,20 @@ fn root_dir(root: RootKind, settings: &Settings) -> Option<&Path> {
     }
 }
 
-/// The declaration's link: the repository URL with the path and line, or
-/// the local file.
+/// The declaration's link: the repository URL with the path and line.
+/// Without a URL the declaration is plain text: a published site never
+/// links to local files.
 pub fn declaration_url(declaration: &Declaration, settings: &Settings) -> Option<String> {
     let base = match declaration.file.root {
         RootKind::Micros => settings.repo_url.as_deref(),
         RootKind::Nixpkgs => settings.nixpkgs_url.as_deref(),
         RootKind::User => None,
-    };
-    if let Some(base) = base {
-        let mut url = format!("{}/{}", base.trim_end_matches('/'), declaration.file.path);
-        if declaration.line > 0 {
-            let _ = write!(url, "#L{}", declaration.line);
-        }
-        return Some(url);
+    }?;
+    let mut url = format!("{}/{}", base.trim_end_matches('/'), declaration.file.path);
+    if declaration.line > 0 {
+        let _ = write!(url, "#L{}", declaration.line);
     }
-    let dir = root_dir(declaration.file.root, settings)?;
-    let path = dir.join(&declaration.file.path);
-    let absolute = std::path::absolute(&path).unwrap_or(path);
-    Some(file_url(&absolute))
-}
-
-/// `file://` URL of an absolute path, percent-encoding what a URL cannot hold.
-fn file_url(path: &Path) -> String {
-    let mut url = String::from("file://");
-    for byte in path.to_string_lossy().bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-_.~+@".contains(&byte) {
-            url.push(byte as char);
-        } else {
-            let _ = write!(url, "%{byte:02X}");
-        }
-    }
-    url
+    Some(url)
 }
 
 #[derive(Default)]

@@ -46,11 +46,12 @@ struct StoredDocs {
 
 /// A document's three fields, in [`FIELDS`] order.
 type Doc = [String; 3];
-/// The documents (and term frequencies) of a word.
-type Postings = Vec<(u32, f64)>;
-/// A document's words per field, with their term frequencies, and its word
-/// count per field.
-type Analyzed = ([Vec<(String, f64)>; 3], [usize; 3]);
+/// The documents of a word, with how often it occurs in each (the term
+/// frequency is its square root, computed when written).
+type Postings = Vec<(u32, u32)>;
+/// A document's words per field, with their counts, and its word count per
+/// field.
+type Analyzed = ([Vec<(String, u32)>; 3], [usize; 3]);
 
 /// Words as mdbook's search splits them: at whitespace and hyphens,
 /// lowercased, at most 80 bytes.
@@ -92,7 +93,8 @@ fn unescape(literal: &str) -> String {
 
 /// Add a document per option to the site's search index. `parents` are the
 /// names above the group pages (for the results' breadcrumbs).
-pub fn add_options(site: &Path, groups: &[&Page], parents: &[String]) -> Result<(), String> {
+/// The pages' search documents are moved into the index.
+pub fn add_options(site: &Path, groups: &mut [Page], parents: &[String]) -> Result<(), String> {
     let path = index_file(site)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -121,7 +123,7 @@ pub fn add_options(site: &Path, groups: &[&Page], parents: &[String]) -> Result<
     let parents = parents.join(" » ");
     for page in groups {
         let page_url = format!("{OPTIONS_DIR}/{}.html", page.file.trim_end_matches(".md"));
-        for doc in &page.search {
+        for doc in std::mem::take(&mut page.search) {
             urls.push(format!("{page_url}#{}", doc.anchor));
             // The title holds the name and its parts: words are split at
             // spaces, and "getty" should find services.getty.enable.
@@ -133,7 +135,7 @@ pub fn add_options(site: &Path, groups: &[&Page], parents: &[String]) -> Result<
                 .collect();
             docs.push([
                 format!("{} {}", doc.name, parts.join(" ")),
-                doc.body.clone(),
+                doc.body,
                 format!("{parents} » {} » {}", page.title, doc.name),
             ]);
         }
@@ -167,7 +169,7 @@ fn invert(docs: &[Doc]) -> Inverted {
             .map_init(
                 || English::new().make_pipeline(),
                 |pipeline, doc| {
-                    let mut fields: [Vec<(String, f64)>; 3] = Default::default();
+                    let mut fields: [Vec<(String, u32)>; 3] = Default::default();
                     let mut counts = [0; 3];
                     for (f, text) in doc.iter().enumerate() {
                         let tokens = pipeline.run(words(text));
@@ -176,10 +178,7 @@ fn invert(docs: &[Doc]) -> Inverted {
                         for token in tokens {
                             *freq.entry(token).or_insert(0) += 1;
                         }
-                        fields[f] = freq
-                            .into_iter()
-                            .map(|(t, n)| (t, f64::from(n).sqrt()))
-                            .collect();
+                        fields[f] = freq.into_iter().collect();
                     }
                     (fields, counts)
                 },
@@ -302,11 +301,12 @@ fn write_node(
     w.write_all(b"{\"docs\":{")?;
     let mut buf = String::new();
     if let Some(postings) = here {
-        for (i, (doc, tf)) in postings.iter().enumerate() {
+        for (i, &(doc, count)) in postings.iter().enumerate() {
             buf.clear();
             if i > 0 {
                 buf.push(',');
             }
+            let tf = f64::from(count).sqrt();
             let _ = write!(buf, "\"{doc}\":{{\"tf\":{tf:?}}}");
             w.write_all(buf.as_bytes())?;
         }

@@ -227,3 +227,83 @@ fn chromium_finds_options_by_anchor_and_search() {
     );
     eprintln!("screenshot: {}", screenshot.display());
 }
+
+/// The search results' links for `query` on the built site.
+fn search_results(binary: &Path, profile: &Path, base: &str, query: &str) -> Vec<String> {
+    let url = format!("{base}/index.html?search={query}");
+    let dom = run_chromium(binary, profile, &["--dump-dom", &url]);
+    let page = scraper::Html::parse_document(&dom);
+    select(&page, "#mdbook-searchresults a")
+        .iter()
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect()
+}
+
+/// A site from a folder of pages (MicrOS's `docs/` when MICROS_SRC and
+/// MICROS_NIXPKGS are set, otherwise the fixture pages with the fixture
+/// tree): one search box finds a page's section and an option.
+#[test]
+fn chromium_searches_pages_and_options_in_one_site() {
+    let Some(binary) = chromium() else {
+        assert!(
+            std::env::var_os("MICROS_DOCGEN_CI").is_none(),
+            "MICROS_DOCGEN_CI is set but Chromium is not installed"
+        );
+        eprintln!("skipped: no Chromium (install Debian's `chromium`, or set CHROMIUM)");
+        return;
+    };
+    let scratch = common::scratch("browser-pages");
+    let site = scratch.join("site");
+    let upstream = micros_options::sources::env_dir("MICROS_SRC")
+        .zip(micros_options::sources::env_dir("MICROS_NIXPKGS"));
+    let (mut args, page_query, page_result) = match &upstream {
+        Some((micros, nixpkgs)) => (
+            vec![
+                "--micros".to_string(),
+                micros.display().to_string(),
+                "--nixpkgs".into(),
+                nixpkgs.display().to_string(),
+                "--pages".into(),
+                micros.join("docs").display().to_string(),
+            ],
+            "prerequisites",
+            "getting-started.html?highlight=prerequisites#prerequisites",
+        ),
+        None => {
+            let mut args = common::fixture_source_args();
+            args.push("--pages".into());
+            args.push(
+                common::docgen_fixtures()
+                    .join("pages")
+                    .display()
+                    .to_string(),
+            );
+            (
+                args,
+                "tuning",
+                "guide/advanced.html?highlight=tuning#tuning",
+            )
+        }
+    };
+    args.extend(["--out".into(), site.display().to_string(), "-q".into()]);
+    let output = common::docgen(&args, &scratch);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let base = serve(site);
+    let profile = scratch.join("profile");
+
+    let pages = search_results(&binary, &profile, &base, page_query);
+    assert!(
+        pages.iter().any(|href| href.ends_with(page_result)),
+        "{page_result} is not among the results for {page_query}: {pages:?}"
+    );
+    let options = search_results(&binary, &profile, &base, "getty");
+    assert!(
+        options.iter().any(|href| href
+            .ends_with("options/services.html?highlight=getty#opt-services.getty.enable")),
+        "services.getty.enable is not among the results: {options:?}"
+    );
+}

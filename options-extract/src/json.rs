@@ -151,7 +151,9 @@ impl std::fmt::Display for ReadError {
 /// Read options.json. Sub-options (`users.<name>.uid`) are put back into
 /// their option's submodule type.
 pub fn from_json(text: &str) -> Result<OptionSet, ReadError> {
-    let map: BTreeMap<String, JsonOption> = serde_json::from_str(text).map_err(|e| ReadError {
+    // Each entry becomes an option as soon as it is read: holding every
+    // entry's JSON form first would cost as much again as the set.
+    let Options(mut flat) = serde_json::from_str(text).map_err(|e| ReadError {
         line: e.line(),
         column: e.column(),
         message: format!(
@@ -159,15 +161,44 @@ pub fn from_json(text: &str) -> Result<OptionSet, ReadError> {
         )
         .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
     })?;
-    let mut flat: Vec<OptionDecl> = map
-        .into_iter()
-        .map(|(name, json)| from_json_option(&name, json))
-        .collect();
+    // By name, the later of two equal names kept, as a JSON object reads.
+    flat.sort_by(|a, b| a.0.cmp(&b.0));
+    flat.reverse();
+    flat.dedup_by(|later, earlier| later.0 == earlier.0);
+    let mut flat: Vec<OptionDecl> = flat.into_iter().map(|(_, option)| option).collect();
     flat.sort_by(|a, b| a.loc.cmp(&b.loc));
     Ok(OptionSet {
         options: nest(flat),
         migrations: Vec::new(),
     })
+}
+
+/// An options.json object, each entry converted as it is read.
+struct Options(Vec<(String, OptionDecl)>);
+
+impl<'de> Deserialize<'de> for Options {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Options;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Options, A::Error> {
+                let mut options = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(name) = map.next_key::<String>()? {
+                    let json: JsonOption = map.next_value()?;
+                    let option = from_json_option(&name, json);
+                    options.push((name, option));
+                }
+                Ok(Options(options))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
 }
 
 fn from_json_option(name: &str, json: JsonOption) -> OptionDecl {

@@ -229,9 +229,12 @@ pub fn find_flake_lock(start: &Path) -> Option<PathBuf> {
         .find(|lock| lock.is_file())
 }
 
-/// The store path of a locked input of the root flake (`micros`, or
+/// The `locked` attributes of an input of the root flake (`micros`, or
 /// `nixpkgs`, which may be reached through `micros`'s `follows`).
-pub fn locked_input_store_path(lock: &Path, input: &str) -> Result<PathBuf, String> {
+pub fn locked_input(
+    lock: &Path,
+    input: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let text = std::fs::read_to_string(lock)
         .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -262,10 +265,17 @@ pub fn locked_input_store_path(lock: &Path, input: &str) -> Result<PathBuf, Stri
         }
         None => return Err(format!("{} locks no `{input}` input", lock.display())),
     };
-    let locked = nodes
+    nodes
         .get(&node_name)
         .and_then(|n| n.get("locked"))
-        .ok_or_else(|| format!("input `{input}` in {} is not locked", lock.display()))?;
+        .and_then(|l| l.as_object())
+        .cloned()
+        .ok_or_else(|| format!("input `{input}` in {} is not locked", lock.display()))
+}
+
+/// The store path of a locked input of the root flake (see [`locked_input`]).
+pub fn locked_input_store_path(lock: &Path, input: &str) -> Result<PathBuf, String> {
+    let locked = locked_input(lock, input)?;
     if locked.get("type").and_then(|t| t.as_str()) == Some("path")
         && let Some(path) = locked.get("path").and_then(|p| p.as_str())
     {

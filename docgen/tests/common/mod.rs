@@ -216,3 +216,50 @@ pub fn build_project_book(scratch: &Path, extra: &[&str]) -> (PathBuf, Output) {
     );
     (html, output)
 }
+
+/// Parse every page of a built site: one `<html>` each, ids unique,
+/// nothing injected, and the pages `well_formed` says (html5ever reports
+/// no parse error). mdbook's own no-script sidebar (`toc.html`) nests `<li>`
+/// under part titles, which is not ours to fix.
+pub fn check_site(
+    site: &Path,
+    well_formed: &dyn Fn(&str) -> bool,
+) -> Vec<(PathBuf, scraper::Html)> {
+    let pages = files_with_extension(site, "html");
+    assert!(!pages.is_empty());
+    pages
+        .into_iter()
+        .map(|page| {
+            let text = std::fs::read_to_string(&page).expect("read a page");
+            let what = page
+                .strip_prefix(site)
+                .unwrap_or(&page)
+                .display()
+                .to_string();
+            let html = scraper::Html::parse_document(&text);
+            if well_formed(&what) {
+                assert!(html.errors.is_empty(), "{what}: {:?}", html.errors);
+            }
+            assert_eq!(
+                text.to_ascii_lowercase().matches("<html").count(),
+                1,
+                "{what}"
+            );
+            let mut ids = std::collections::HashSet::new();
+            for element in html
+                .root_element()
+                .descendants()
+                .filter_map(scraper::ElementRef::wrap)
+            {
+                if let Some(id) = element.value().attr("id") {
+                    assert!(ids.insert(id.to_string()), "{what}: id {id} twice");
+                }
+            }
+            let dir = page.parent().expect("in the site").to_path_buf();
+            assert_no_injected_markup(&html, &what, true, &|src| {
+                !src.contains(':') && dir.join(src.split('?').next().unwrap_or(src)).is_file()
+            });
+            (page, html)
+        })
+        .collect()
+}
