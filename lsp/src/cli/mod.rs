@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check;
 pub mod eval;
+pub mod fetch;
 pub mod options;
 
 use std::io::IsTerminal;
@@ -30,6 +31,10 @@ pub enum Command {
     /// Build the image (`packages.<system>.default`, or `.container`) of a
     /// flake with Nix, showing progress; Nix's remote builders pass through.
     Build(build::BuildArgs),
+    /// Download the micros and nixpkgs sources a flake.lock pins, keeping
+    /// them only when they match its narHash (for machines without Nix; the
+    /// only command that uses the network). Prints MICROS_SRC=... lines.
+    FetchSources(fetch::FetchArgs),
     /// Run the language server on stdin/stdout (the same as `micros-lsp`).
     Lsp,
 }
@@ -63,6 +68,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Options(args) => options::run(&args, color),
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args, color),
+        Command::FetchSources(args) => fetch::run(&args),
         Command::Lsp => return crate::server::main(),
     };
     ExitCode::from(status)
