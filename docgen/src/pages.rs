@@ -481,6 +481,7 @@ fn diagnostic_at(
         column,
         range,
         message,
+        code: None,
     }
 }
 

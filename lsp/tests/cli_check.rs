@@ -546,8 +546,11 @@ fn without_paths_the_flake_modules_and_their_imports() {
         "error: 3 errors, 1 warning in 1 of 4 files\n"
     );
 
-    // Outside any flake, a path is needed.
-    let lonely = scratch("no-flake");
+    // Outside any flake, a path is needed (the repository itself has a
+    // flake.nix, so not below the target directory).
+    let lonely = std::env::temp_dir().join(format!("micros-check-no-flake-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&lonely);
+    std::fs::create_dir_all(&lonely).unwrap();
     let output = run(&mut check(&lonely));
     assert_eq!(output.status.code(), Some(2));
     assert!(
