@@ -33,6 +33,10 @@ cargo test -q -p micros-lsp --test cli_build -- --nocapture
 say "micros options --eval and --compare with real Nix"
 cargo test -q -p micros-lsp --test cli_eval -- --nocapture
 
+say "packaging: the flake against a stand-in nixpkgs, the docs derivation, the GitHub Action's steps (with and without Nix), fetch-sources"
+cargo test -q -p micros-docgen --test flake -- --nocapture
+cargo test -q -p micros-lsp --test action --test cli_fetch -- --nocapture
+
 say "micros build of the test flake, as a user sees it"
 cargo build --release -q -p micros-lsp --bin micros
 root="$PWD"
