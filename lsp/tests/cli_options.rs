@@ -135,7 +135,20 @@ fn list_and_tree_show_names_types_and_defaults() {
 
 #[test]
 fn the_users_own_modules_are_added_from_the_entry() {
-    let entry = fixtures().join("user/configuration.nix");
+    // A copy outside the repository, whose own flake.nix would otherwise be
+    // the user's root.
+    let user = std::env::temp_dir().join(format!("micros-options-user-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&user);
+    for file in [
+        "configuration.nix",
+        "hardware-configuration.nix",
+        "modules/my-service.nix",
+    ] {
+        let target = user.join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join("user").join(file), &target).unwrap();
+    }
+    let entry = user.join("configuration.nix");
     let output = run(with_fixture_sources(&mut micros()).arg(&entry));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let options: serde_json::Map<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
