@@ -17,7 +17,15 @@ use crate::model::RootKind;
 
 pub const MICROS_ENV: &str = "MICROS_SRC";
 pub const NIXPKGS_ENV: &str = "MICROS_NIXPKGS";
+/// Where Nix keeps its store unless NIX_STORE_DIR says otherwise (Nix
+/// honours it too, and store paths are hashed with it).
 const STORE_DIR: &str = "/nix/store";
+
+fn store_dir() -> PathBuf {
+    std::env::var_os("NIX_STORE_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| PathBuf::from(STORE_DIR), PathBuf::from)
+}
 
 /// Where each source comes from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,8 +329,14 @@ fn resolve_input(
 }
 
 /// The store path Nix gives a tree fetched with this NAR hash (a
-/// recursive, sha256 fixed-output path named `name`).
+/// recursive, sha256 fixed-output path named `name`) in this machine's store.
 pub fn store_path_from_nar_hash(nar_hash: &str, name: &str) -> Option<PathBuf> {
+    store_path_in(&store_dir(), nar_hash, name)
+}
+
+/// The same in the store at `store_dir`.
+pub fn store_path_in(store_dir: &Path, nar_hash: &str, name: &str) -> Option<PathBuf> {
+    let store_dir = store_dir.to_str()?;
     let digest = match nar_hash.strip_prefix("sha256-") {
         Some(b64) => decode_base64(b64)?,
         None => decode_nix32(nar_hash.strip_prefix("sha256:")?)?,
@@ -331,7 +345,7 @@ pub fn store_path_from_nar_hash(nar_hash: &str, name: &str) -> Option<PathBuf> {
         return None;
     }
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let fingerprint = format!("source:sha256:{hex}:{STORE_DIR}:{name}");
+    let fingerprint = format!("source:sha256:{hex}:{store_dir}:{name}");
     let hash = Sha256::digest(fingerprint.as_bytes());
     // Nix folds the digest to 20 bytes by XOR before printing it.
     let mut folded = [0u8; 20];
@@ -339,7 +353,7 @@ pub fn store_path_from_nar_hash(nar_hash: &str, name: &str) -> Option<PathBuf> {
         folded[i % 20] ^= byte;
     }
     Some(PathBuf::from(format!(
-        "{STORE_DIR}/{}-{name}",
+        "{store_dir}/{}-{name}",
         encode_nix32(&folded)
     )))
 }

@@ -71,6 +71,23 @@ impl AnalysisHost {
         self.files.get(path).copied()
     }
 
+    /// Take a file out of the workspace (deleted from disk): what it
+    /// declares no longer counts, and imports of it find nothing.
+    pub fn remove_file(&mut self, path: &Path) {
+        if self.files.remove(path).is_none() {
+            return;
+        }
+        let mut files: Vec<File> = self.files.values().copied().collect();
+        files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
+        let workspace = crate::db::Db::workspace(&self.db);
+        workspace.set_files(&mut self.db).to(files);
+    }
+
+    /// The paths of the files the workspace holds.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.files.keys().cloned().collect()
+    }
+
     pub fn file_count(&self) -> usize {
         self.files.len()
     }

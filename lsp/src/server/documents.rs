@@ -220,7 +220,7 @@ fn find_flake(state: &mut State, document: &Path) -> Option<File> {
 /// Read the files an open document brings in (its imports, a flake's
 /// systems' modules), transitively, so that the options they declare and
 /// the systems they make up are known.
-fn load_imports(state: &mut State, file: File) {
+pub(super) fn load_imports(state: &mut State, file: File) {
     let mut queue = vec![file];
     while let Some(file) = queue.pop() {
         let db = state.host.db();

@@ -8,6 +8,7 @@ mod navigation;
 mod semantic_tokens;
 mod settings;
 mod transport;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,6 +32,10 @@ struct State {
     /// Whether the client asked to shut down (exiting without that is an
     /// error, as the protocol says).
     shutdown_requested: bool,
+    /// How the client watches files for us, if it does.
+    watching: watch::Support,
+    /// The trees the option set was read from (edits there reload it).
+    option_roots: Vec<PathBuf>,
     settings: Settings,
     workspace_root: Option<PathBuf>,
     /// Whether the option set is loaded (until then, only syntax and name
@@ -271,6 +276,15 @@ impl Backend {
                     let mut state = self.lock();
                     let current = state.options_generation == generation;
                     if current {
+                        // The sources', not the user's (whose files are
+                        // documents and imports).
+                        state.option_roots = loaded
+                            .index
+                            .roots
+                            .iter()
+                            .filter(|(kind, _)| *kind != micros_options::model::RootKind::User)
+                            .map(|(_, dir)| dir.clone())
+                            .collect();
                         state.host.set_options(loaded.index);
                         state.options_loaded = true;
                     }
@@ -297,6 +311,8 @@ impl Backend {
         if let Some(progress) = progress {
             progress.finish_with_message(message).await;
         }
+        // The option sources may have moved: watch where they are now.
+        self.spawn_watch();
         self.publish_all().await;
     }
 }
@@ -316,6 +332,7 @@ impl LanguageServer for Backend {
                 .and_then(|f| path_of(&f.uri))
                 .or_else(|| params.root_uri.as_ref().and_then(path_of));
             state.workspace_root = root;
+            state.watching = watch::Support::of(&params.capabilities);
             state.progress_supported = params
                 .capabilities
                 .window
@@ -432,6 +449,10 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         self.close_document(params.text_document.uri);
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        self.files_changed(params.changes).await;
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -1,0 +1,217 @@
+//! The server follows the disk: watchers registered with the client, an
+//! imported module edited or deleted outside the editor, a new flake.lock
+//! pointing at another micros in the store (NIX_STORE_DIR), and an open
+//! document deleted on disk.
+
+use std::path::{Path, PathBuf};
+
+use micros_options::sources::{encode_nix32, store_path_in};
+use serde_json::{Value, json};
+
+mod client;
+#[allow(dead_code)] // The Nix check is for other tests.
+mod common;
+use client::*;
+
+const CHANGED: i64 = 2;
+const DELETED: i64 = 3;
+
+fn capabilities() -> Value {
+    json!({ "window": { "workDoneProgress": true },
+            "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true,
+                                                      "relativePatternSupport": true } } })
+}
+
+fn changed(client: &mut Client, path: &Path, kind: i64) {
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(path), "type": kind }] }),
+    );
+}
+
+/// Diagnostics of `path` until they satisfy `done` (each change publishes
+/// again; the first ones may predate it).
+fn diagnostics_until(client: &mut Client, path: &Path, done: impl Fn(&[String]) -> bool) {
+    let uri = uri(path);
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let message = client.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        let found = codes(message["params"]["diagnostics"].as_array().unwrap());
+        if done(&found) {
+            return;
+        }
+        seen.push(found);
+    }
+    panic!("never got there; saw {seen:?}");
+}
+
+const MODULE: &str = r#"{ lib, ... }: {
+  options.my.enable = lib.mkOption { type = lib.types.bool; default = false; description = "x"; };
+}
+"#;
+
+#[test]
+fn an_imported_module_edited_or_deleted_outside_the_editor() {
+    let root = scratch("watch-imports");
+    let module = root.join("module.nix");
+    std::fs::write(&module, MODULE).unwrap();
+    let config = root.join("configuration.nix");
+    let text = "{ ... }: {\n  imports = [ ./module.nix ];\n  my.enable = true;\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client =
+        Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
+    // The watchers: Nix files, flake.lock, micros.toml, .git/index and the
+    // option sources.
+    let registration = client.wait_for(|m| m["method"] == "client/registerCapability");
+    let registered = registration["params"]["registrations"][0].clone();
+    assert_eq!(registered["method"], "workspace/didChangeWatchedFiles");
+    let watchers = registered["registerOptions"]["watchers"].to_string();
+    for glob in [
+        "**/*.nix",
+        "**/flake.lock",
+        "**/micros.toml",
+        "**/.git/index",
+    ] {
+        assert!(watchers.contains(glob), "{watchers}");
+    }
+    assert!(
+        watchers.contains(&uri(&common::fixtures().join("micros"))),
+        "{watchers}"
+    );
+
+    client.open(&config, text);
+    assert!(client.diagnostics_for(&config, 1).is_empty());
+    std::fs::write(&module, MODULE.replace("types.bool", "types.int")).unwrap();
+    changed(&mut client, &module, CHANGED);
+    diagnostics_until(&mut client, &config, |c| c == ["type-mismatch"]);
+    // Deleted: what it declared is gone (an option that may be declared in
+    // a file that cannot be read is not called unknown).
+    std::fs::remove_file(&module).unwrap();
+    changed(&mut client, &module, DELETED);
+    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
+    );
+    assert!(!hover.to_string().contains("my.enable"), "{hover}");
+    client.shutdown();
+}
+
+#[test]
+fn an_open_document_deleted_on_disk_keeps_its_buffer() {
+    let root = scratch("watch-open-deleted");
+    let module = root.join("module.nix");
+    std::fs::write(&module, MODULE).unwrap();
+    let config = root.join("configuration.nix");
+    let text = "{ ... }: {\n  imports = [ ./module.nix ];\n  my.enable = true;\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client =
+        Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
+    client.open(&module, MODULE);
+    assert!(client.diagnostics_for(&module, 1).is_empty());
+    client.open(&config, text);
+    assert!(client.diagnostics_for(&config, 1).is_empty());
+    std::fs::remove_file(&module).unwrap();
+    changed(&mut client, &module, DELETED);
+    // Both are checked again: the buffer still declares the option.
+    diagnostics_until(&mut client, &module, |c| c.is_empty());
+    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("my.enable"),
+        "{hover}"
+    );
+    client.shutdown();
+}
+
+/// A copy of the fixture tree at `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn flake_lock(micros_hash: &str, nixpkgs_hash: &str) -> String {
+    json!({
+        "nodes": {
+            "root": { "inputs": { "micros": "micros", "nixpkgs": "nixpkgs" } },
+            "micros": { "locked": { "type": "github", "owner": "snugnug", "repo": "micros",
+                                    "rev": "0000000000000000000000000000000000000000",
+                                    "narHash": micros_hash } },
+            "nixpkgs": { "locked": { "type": "github", "owner": "NixOS", "repo": "nixpkgs",
+                                     "rev": "1111111111111111111111111111111111111111",
+                                     "narHash": nixpkgs_hash } }
+        },
+        "root": "root",
+        "version": 7
+    })
+    .to_string()
+}
+
+/// A tree "fetched" into the store at `store` under a NAR hash made of
+/// `seed`; the hash.
+fn in_store(store: &Path, from: &Path, seed: u8) -> (String, PathBuf) {
+    let hash = format!("sha256:{}", encode_nix32(&[seed; 32]));
+    let path = store_path_in(store, &hash, "source").unwrap();
+    copy_tree(from, &path);
+    (hash, path)
+}
+
+#[test]
+fn a_new_flake_lock_reloads_the_options_from_the_new_micros() {
+    let root = scratch("watch-flake-lock");
+    let store = root.join("store");
+    let fixtures = common::fixtures();
+    let (old_micros, _) = in_store(&store, &fixtures.join("micros"), 1);
+    let (new_micros, new_tree) = in_store(&store, &fixtures.join("micros"), 2);
+    let (nixpkgs, _) = in_store(&store, &fixtures.join("nixpkgs"), 3);
+    // The newer micros declares one option more.
+    let getty = new_tree.join("micros/modules/services/getty.nix");
+    let declared = std::fs::read_to_string(&getty).unwrap().replacen(
+        "enable = mkEnableOption \"login prompts on the consoles\";",
+        "enable = mkEnableOption \"login prompts on the consoles\";\n      welcomeBanner = mkOption { type = types.str; default = \"hi\"; description = \"x\"; };",
+        1,
+    );
+    assert!(declared.contains("welcomeBanner"));
+    std::fs::write(&getty, declared).unwrap();
+
+    let lock = root.join("flake.lock");
+    std::fs::write(&lock, flake_lock(&old_micros, &nixpkgs)).unwrap();
+    let mut client = Client::start_with_capabilities(&root, json!({}), capabilities(), |command| {
+        command.env("NIX_STORE_DIR", &store);
+    });
+    assert!(
+        client.options_summary.contains("extracted"),
+        "{}: {:#?}",
+        client.options_summary,
+        client.backlog()
+    );
+    let config = root.join("configuration.nix");
+    client.open(&config, "{ services.getty.welcomeBanner = \"hello\"; }");
+    assert_eq!(
+        codes(&client.diagnostics_for(&config, 1)),
+        ["unknown-option"],
+        "{}",
+        client.options_summary
+    );
+    // `nix flake update`: the lock now points at the newer micros.
+    std::fs::write(&lock, flake_lock(&new_micros, &nixpkgs)).unwrap();
+    changed(&mut client, &lock, CHANGED);
+    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.shutdown();
+}
