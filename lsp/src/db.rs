@@ -208,6 +208,7 @@ pub fn option_index(db: &dyn Db, workspace: Workspace) -> Arc<OptionIndex> {
     set.options.sort_by(|a, b| a.loc.cmp(&b.loc));
     let mut index = OptionIndex::new(Arc::new(set), base.has_nixpkgs);
     index.roots = base.roots.clone();
+    index.base = base.base.clone();
     if !index.roots.iter().any(|(kind, _)| *kind == RootKind::User) {
         index.roots.push((RootKind::User, PathBuf::from("/")));
     }

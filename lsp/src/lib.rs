@@ -2,6 +2,7 @@
 //! and the `micros` command line.
 
 pub mod cli;
+pub mod cond;
 pub mod db;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -5,9 +5,11 @@
 //! module and everything computed from it is reused; [`SourceMap`] holds
 //! the positions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
+
+use crate::cond::{Cond, Value as CondValue};
 
 use rnix::ast::{self, HasEntry};
 use rowan::TextRange;
@@ -39,11 +41,36 @@ pub struct Module {
     pub shape: Shape,
     /// The formals of the module function (`{ config, webRoot, ... }:`).
     pub formals: Option<Formals>,
+    /// How wrappers and merges combine what they hold, by node (a merge
+    /// without an entry is `mkMerge`'s: each part a definition of its own;
+    /// a wrapper without one changes nothing).
+    pub forms: BTreeMap<NodeId, Form>,
+    /// The condition each `assertion = ...;` value spells, by value node.
+    pub conditions: BTreeMap<NodeId, Cond>,
     /// flake.nix only: the modules written inline in its `modules` lists,
     /// in the order of [`crate::systems::FlakeModel::inline`]. `config`
     /// above merges theirs; `imports` holds theirs too.
     pub inline: Vec<InlineModule>,
 }
+
+/// What a wrapper or a merge does to the definitions it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// `mkIf c x`, `optionalAttrs c x`, `optional c x`: defined when `c`.
+    If(Cond),
+    /// `mkDefault` (1000), `mkForce` (50), `mkOverride n`, ...; `None`
+    /// when the priority is not a literal.
+    Priority(Option<u32>),
+    /// `mkBefore`, `mkAfter`, `mkOrder`: ordering only.
+    Order,
+    /// `a // b`, `recursiveUpdate a b`: one value made of the parts.
+    Update,
+    /// `if c then a else b`: one of the two parts.
+    Choice(Cond),
+}
+
+/// The priority of a plain definition, as the module system gives it.
+pub const DEFAULT_PRIORITY: u32 = 100;
 
 /// A module written in flake.nix.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -295,6 +322,136 @@ impl Lowerer {
         id
     }
 
+    fn alloc_with(&mut self, node: Node, range: TextRange, form: Form) -> NodeId {
+        let id = self.alloc(node, range);
+        self.module.forms.insert(id, form);
+        id
+    }
+
+    /// The form of `name args...` (a wrapper in [`WRAPPERS`]).
+    fn wrapper_form(&mut self, name: &str, args: &[ast::Expr]) -> Option<Form> {
+        Some(match name {
+            "mkIf" | "optionalAttrs" => match args {
+                [condition, _] => Form::If(self.cond(condition)),
+                _ => Form::If(Cond::Unknown),
+            },
+            "mkDefault" => Form::Priority(Some(1000)),
+            "mkOptionDefault" => Form::Priority(Some(1500)),
+            "mkForce" => Form::Priority(Some(50)),
+            "mkVMOverride" => Form::Priority(Some(10)),
+            "mkImageMediaOverride" => Form::Priority(Some(60)),
+            "mkOverride" => Form::Priority(match args {
+                [priority, _] => match ast_literal(priority) {
+                    Some(Literal::Int(n)) => u32::try_from(n).ok(),
+                    _ => None,
+                },
+                _ => None,
+            }),
+            "mkBefore" | "mkAfter" | "mkOrder" => Form::Order,
+            _ => return None,
+        })
+    }
+
+    /// A condition as [`Cond`], its names followed through this file's
+    /// bindings (`cfg = config.networking.firewall;`).
+    fn cond(&mut self, expr: &ast::Expr) -> Cond {
+        if self.depth >= MAX_DEPTH || self.following.len() > 32 {
+            return Cond::Unknown;
+        }
+        self.depth += 1;
+        let cond = self.cond_inner(expr);
+        self.depth -= 1;
+        cond
+    }
+
+    fn cond_inner(&mut self, expr: &ast::Expr) -> Cond {
+        let boxed = |c: Cond| Box::new(c);
+        match expr {
+            ast::Expr::Paren(paren) => paren.expr().map_or(Cond::Unknown, |e| self.cond(&e)),
+            ast::Expr::Ident(ident) => {
+                let name = ident_text(ident);
+                match self.lookup(&name).cloned() {
+                    Some(Some(bound)) if !self.following.iter().any(|(n, _)| *n == name) => {
+                        self.following.push((name, None));
+                        let cond = self.cond(&bound);
+                        self.following.pop();
+                        cond
+                    }
+                    Some(_) if name == "config" => Cond::Config(Vec::new()),
+                    Some(_) => Cond::Unknown,
+                    None => match name.as_str() {
+                        "true" => Cond::Lit(CondValue::Bool(true)),
+                        "false" => Cond::Lit(CondValue::Bool(false)),
+                        "null" => Cond::Lit(CondValue::Null),
+                        _ => Cond::Unknown,
+                    },
+                }
+            }
+            ast::Expr::Select(select) if select.default_expr().is_none() => {
+                let base = select.expr().map_or(Cond::Unknown, |b| self.cond(&b));
+                let Cond::Config(mut path) = base else {
+                    return Cond::Unknown;
+                };
+                for attr in select.attrpath().iter().flat_map(|p| p.attrs()) {
+                    match attr_text(&attr) {
+                        Some(name) => path.push(name),
+                        None => return Cond::Unknown,
+                    }
+                }
+                Cond::Config(path)
+            }
+            ast::Expr::Literal(literal) => match literal_value(literal) {
+                Some(Literal::Int(i)) => Cond::Lit(CondValue::Int(i)),
+                _ => Cond::Unknown,
+            },
+            ast::Expr::Str(s) => match string_literal(s) {
+                Literal::Str(text) => Cond::Lit(CondValue::Str(text)),
+                _ => Cond::Unknown,
+            },
+            ast::Expr::List(list) => {
+                if list.items().next().is_none() {
+                    Cond::Lit(CondValue::EmptyList)
+                } else {
+                    Cond::Lit(CondValue::List)
+                }
+            }
+            ast::Expr::UnaryOp(unary) if unary.operator() == Some(ast::UnaryOpKind::Invert) => {
+                Cond::Not(boxed(unary.expr().map_or(Cond::Unknown, |e| self.cond(&e))))
+            }
+            ast::Expr::BinOp(binop) => {
+                let (Some(lhs), Some(rhs)) = (binop.lhs(), binop.rhs()) else {
+                    return Cond::Unknown;
+                };
+                let (a, b) = (boxed(self.cond(&lhs)), boxed(self.cond(&rhs)));
+                match binop.operator() {
+                    Some(ast::BinOpKind::And) => Cond::And(a, b),
+                    Some(ast::BinOpKind::Or) => Cond::Or(a, b),
+                    Some(ast::BinOpKind::Implication) => Cond::Implies(a, b),
+                    Some(ast::BinOpKind::Equal) => Cond::Eq(a, b),
+                    Some(ast::BinOpKind::NotEqual) => Cond::Not(boxed(Cond::Eq(a, b))),
+                    _ => Cond::Unknown,
+                }
+            }
+            ast::Expr::Apply(apply) => {
+                // `lib.hasPrefix p s` (also `lib.strings.hasPrefix`).
+                let (Some(ast::Expr::Apply(inner)), Some(string)) =
+                    (apply.lambda(), apply.argument())
+                else {
+                    return Cond::Unknown;
+                };
+                let (Some(head), Some(prefix)) = (inner.lambda(), inner.argument()) else {
+                    return Cond::Unknown;
+                };
+                if function_name(&head).as_deref() == Some("hasPrefix") {
+                    Cond::HasPrefix(boxed(self.cond(&prefix)), boxed(self.cond(&string)))
+                } else {
+                    Cond::Unknown
+                }
+            }
+            _ => Cond::Unknown,
+        }
+    }
+
     fn entry_id(&mut self, pos: EntryPos) -> EntryId {
         let id = EntryId(self.map.entries.len() as u32);
         self.map.entries.push(pos);
@@ -540,12 +697,18 @@ impl Lowerer {
             if last {
                 let value_expr = entry.value();
                 let is_set = matches!(value_expr, Some(ast::Expr::AttrSet(_)));
-                let value = match value_expr {
-                    Some(v) => self.lower_expr(&v),
+                let value = match &value_expr {
+                    Some(v) => self.lower_expr(v),
                     // A line being typed (`services.` before `}`): the
                     // syntax error says it all; it defines nothing yet.
                     None => return,
                 };
+                if key == Key::Name("assertion".into())
+                    && let Some(v) = &value_expr
+                {
+                    let condition = self.cond(v);
+                    self.module.conditions.insert(value, condition);
+                }
                 self.push_entry(node, key, value, id, is_set);
             } else {
                 // An intermediate segment: reuse the set an earlier path made.
@@ -712,7 +875,7 @@ impl Lowerer {
                     .flatten()
                     .map(|e| self.lower_expr(&e))
                     .collect();
-                self.alloc(Node::Merge(parts), range)
+                self.alloc_with(Node::Merge(parts), range, Form::Update)
             }
             ast::Expr::LetIn(let_in) => {
                 self.push_let(let_in);
@@ -760,7 +923,11 @@ impl Lowerer {
                     .flatten()
                     .map(|e| self.lower_expr(&e))
                     .collect();
-                self.alloc(Node::Merge(parts), range)
+                let condition = match if_else.condition() {
+                    Some(c) if parts.len() == 2 => self.cond(&c),
+                    _ => Cond::Unknown,
+                };
+                self.alloc_with(Node::Merge(parts), range, Form::Choice(condition))
             }
             ast::Expr::Assert(assert) => match assert.body() {
                 Some(body) => self.lower_expr(&body),
@@ -797,8 +964,26 @@ impl Lowerer {
             if WRAPPERS.contains(&name)
                 && let Some(last) = args.last()
             {
+                let form = self.wrapper_form(name, &args);
                 let inner = self.lower_expr(last);
-                return self.alloc(Node::Wrapped(inner), range);
+                return match form {
+                    Some(form) => self.alloc_with(Node::Wrapped(inner), range, form),
+                    None => self.alloc(Node::Wrapped(inner), range),
+                };
+            }
+            // `optional c x` is `[ x ]` when `c`; `optionals c xs`, `xs`.
+            if matches!(name, "optional" | "optionals")
+                && let [condition, value] = args.as_slice()
+            {
+                let form = Form::If(self.cond(condition));
+                let inner = self.lower_expr(value);
+                let inner = if name == "optional" {
+                    let item_range = value.syntax().text_range();
+                    self.alloc(Node::List(vec![inner]), item_range)
+                } else {
+                    inner
+                };
+                return self.alloc_with(Node::Wrapped(inner), range, form);
             }
             if name == "mkMerge"
                 && let Some(ast::Expr::List(list)) = args.first()
@@ -808,7 +993,7 @@ impl Lowerer {
             }
             if name == "recursiveUpdate" && args.len() == 2 {
                 let parts = args.iter().map(|a| self.lower_expr(a)).collect();
-                return self.alloc(Node::Merge(parts), range);
+                return self.alloc_with(Node::Merge(parts), range, Form::Update);
             }
         }
         // `f x` with `f = { a, ... }: { ... };` in this file.

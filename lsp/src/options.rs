@@ -101,6 +101,8 @@ pub struct OptionIndex {
     pub has_nixpkgs: bool,
     /// Where declarations' files are: the directory of each root kind.
     pub roots: Vec<(RootKind, PathBuf)>,
+    /// micros's own modules: their definitions, assertions, arguments.
+    pub base: Arc<crate::systems::base::BaseModules>,
 }
 
 impl OptionIndex {
@@ -122,6 +124,7 @@ impl OptionIndex {
             migrations,
             has_nixpkgs,
             roots,
+            base: Arc::default(),
         }
     }
 

@@ -35,6 +35,11 @@ pub enum Code {
     UriLiteral,
     InfiniteRecursion,
     ImportCycle,
+    ConflictingDefinitions,
+    MissingModuleArgument,
+    AssertionFailed,
+    ModuleWarning,
+    UnknownService,
 }
 
 impl Code {
@@ -59,6 +64,11 @@ impl Code {
             Code::UriLiteral => "uri-literal",
             Code::InfiniteRecursion => "infinite-recursion",
             Code::ImportCycle => "import-cycle",
+            Code::ConflictingDefinitions => "conflicting-definitions",
+            Code::MissingModuleArgument => "missing-module-argument",
+            Code::AssertionFailed => "assertion-failed",
+            Code::ModuleWarning => "module-warning",
+            Code::UnknownService => "unknown-service",
         }
     }
 
@@ -75,6 +85,8 @@ impl Code {
                 | Code::EmptyInherit
                 | Code::UriLiteral
                 | Code::ImportCycle
+                | Code::ModuleWarning
+                | Code::UnknownService
         )
     }
 

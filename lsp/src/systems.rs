@@ -15,11 +15,15 @@
 //!   workspace, and for each file the systems that reach it
 //!   ([`systems_of`]).
 
+pub mod analysis;
+pub mod base;
+pub mod definitions;
 pub mod flake;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rowan::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
 use crate::db::{self, Db, File, Workspace};
@@ -204,6 +208,94 @@ pub fn referenced_paths(db: &dyn Db, file: File) -> Vec<PathBuf> {
     paths
 }
 
+/// A place a finding refers to in another file (or elsewhere in its own):
+/// the other definition of a conflict, the assertion that fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub path: PathBuf,
+    pub range: TextRange,
+    pub start: TextPosition,
+    pub end: TextPosition,
+    pub message: String,
+}
+
+/// A position both front ends can use: 0-based line, and the column in
+/// UTF-16 units (LSP) and in characters (`micros check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextPosition {
+    pub line: u32,
+    pub utf16: u32,
+    pub chars: u32,
+}
+
+impl TextPosition {
+    pub fn of(text: &str, offset: TextSize) -> TextPosition {
+        let mut offset = usize::from(offset).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = &before[line_start..];
+        TextPosition {
+            line: before.matches('\n').count() as u32,
+            utf16: column.encode_utf16().count() as u32,
+            chars: column.chars().count() as u32,
+        }
+    }
+}
+
+impl Related {
+    pub fn new(path: PathBuf, text: &str, range: TextRange, message: String) -> Related {
+        Related {
+            path,
+            range,
+            start: TextPosition::of(text, range.start()),
+            end: TextPosition::of(text, range.end()),
+            message,
+        }
+    }
+}
+
+/// The findings of the systems that reach a file, at places in it. One
+/// that holds in only some of those systems names them (as do conflicts,
+/// always).
+pub fn findings_for(db: &dyn Db, file: File) -> Vec<analysis::Finding> {
+    let reaching: Vec<SystemRef> = if is_flake(file.path(db)) {
+        (0..flake_model(db, file).systems.len())
+            .map(|index| SystemRef { flake: file, index })
+            .collect()
+    } else {
+        systems_of(db, file).to_vec()
+    };
+    let mut groups: Vec<(analysis::Finding, Vec<String>)> = Vec::new();
+    for reach in &reaching {
+        let name = &system(db, *reach).name;
+        let Some(findings) = analysis::system_findings(db, reach.flake).get(reach.index) else {
+            continue;
+        };
+        for finding in findings.iter().filter(|f| f.file == file) {
+            match groups.iter_mut().find(|(g, _)| {
+                g.range == finding.range && g.code == finding.code && g.message == finding.message
+            }) {
+                Some((_, names)) => names.push(name.clone()),
+                None => groups.push((finding.clone(), vec![name.clone()])),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut finding, mut names)| {
+            if finding.name_system || names.len() < reaching.len() {
+                names.sort();
+                names.dedup();
+                finding.message = format!("{} (in {})", finding.message, names.join(", "));
+            }
+            finding
+        })
+        .collect()
+}
+
 /// Whether the file is analysed as a module: a flake (its inline modules
 /// are), one a system reaches, or one that looks like a module on its
 /// own. Library, data and package files (`{ lib }: { mkThing = ...; }`)
@@ -243,6 +335,23 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A fixture: `micros` (files of its own, or none for the prelude),
+    /// and a flake whose one system `box` has `specialArgs` and modules
+    /// `/m0.nix`, `/m1.nix`, ... with the texts given.
+    pub(crate) fn one_system(micros: &str, special_args: &str, modules: &[&str]) -> String {
+        let mut text = format!(
+            "{micros}#- /flake.nix\n{{ outputs = {{ micros, ... }} @ inputs: {{ nixosConfigurations.box = micros.lib.microsSystem {{ {special_args} modules = [ {} ]; }}; }}; }}\n",
+            (0..modules.len())
+                .map(|i| format!("./m{i}.nix"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for (i, module) in modules.iter().enumerate() {
+            text.push_str(&format!("#- /m{i}.nix\n{module}\n"));
+        }
+        text
     }
 
     const FLAKE: &str = r#"#- /flake.nix
@@ -285,5 +394,369 @@ mod tests {
             /configuration.nix 1:17-1:24 unknown-option: the option `servics` does not exist
         "#]]
         .assert_eq(&diagnostics(&format!("{FLAKE}{configuration}")));
+    }
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use expect_test::{Expect, expect};
+
+    use super::tests::diagnostics;
+
+    /// One system made of `a.nix` and `b.nix` (and the prelude's options).
+    fn check(a: &str, b: &str, expected: Expect) {
+        let text = format!(
+            r#"#- /flake.nix
+{{
+  outputs = {{ micros, ... }}: {{
+    nixosConfigurations.box = micros.lib.microsSystem {{ modules = [ ./a.nix ./b.nix ]; }};
+  }};
+}}
+#- /a.nix
+{a}
+#- /b.nix
+{b}
+"#
+        );
+        let found: String = diagnostics(&text)
+            .lines()
+            .filter(|l| l.contains("conflicting-definitions"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        expected.assert_eq(&found);
+    }
+
+    #[test]
+    fn different_values_at_one_priority_conflict() {
+        check(
+            r#"{ networking.hostName = "edge"; }"#,
+            r#"{ networking.hostName = "iso"; }"#,
+            expect![[r#"
+                /b.nix 1:25-1:30 conflicting-definitions: `networking.hostName` has conflicting definitions: "iso" here and "edge" in a.nix (in nixosConfigurations.box)
+            "#]],
+        );
+        // Two mkDefaults disagree just the same.
+        check(
+            r#"{ lib, ... }: { networking.hostName = lib.mkDefault "edge"; }"#,
+            r#"{ lib, ... }: { networking.hostName = lib.mkDefault "iso"; }"#,
+            expect![[r#"
+                /b.nix 1:53-1:58 conflicting-definitions: `networking.hostName` has conflicting definitions: "iso" here and "edge" in a.nix (in nixosConfigurations.box)
+            "#]],
+        );
+        // In a submodule's option, through the attrsOf name.
+        check(
+            "{ users.micros.uid = 1000; }",
+            "{ users = { micros = { uid = 1001; }; }; }",
+            expect![[r#"
+                /b.nix 1:30-1:34 conflicting-definitions: `users.micros.uid` has conflicting definitions: 1001 here and 1000 in a.nix (in nixosConfigurations.box)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn equal_values_and_priorities_merge() {
+        check(
+            r#"{ networking.hostName = "edge"; }"#,
+            r#"{ networking.hostName = "edge"; }"#,
+            expect![""],
+        );
+        check(
+            r#"{ networking.hostName = "edge"; }"#,
+            r#"{ lib, ... }: { networking.hostName = lib.mkDefault "iso"; }"#,
+            expect![""],
+        );
+        check(
+            r#"{ lib, ... }: { networking.hostName = lib.mkForce "edge"; }"#,
+            r#"{ networking.hostName = "iso"; }"#,
+            expect![""],
+        );
+        // Lists concatenate; attribute sets of submodules merge.
+        check(
+            "{ networking.firewall.allowedTCPPorts = [ 22 ]; users.a.uid = 1; }",
+            "{ networking.firewall.allowedTCPPorts = [ 80 ]; users.b.uid = 2; }",
+            expect![""],
+        );
+    }
+
+    #[test]
+    fn conditions_decide_or_leave_out() {
+        // A condition that cannot be decided: left out.
+        check(
+            r#"{ config, lib, ... }: { networking.hostName = lib.mkIf (config.networking.domain != null) "edge"; }"#,
+            r#"{ networking.hostName = "iso"; }"#,
+            expect![""],
+        );
+        // One decided from the system's own definitions.
+        check(
+            r#"{ config, lib, ... }: { networking = lib.mkIf config.boot.isContainer { hostName = "edge"; }; boot.isContainer = true; }"#,
+            r#"{ networking.hostName = "iso"; }"#,
+            expect![[r#"
+                /b.nix 1:25-1:30 conflicting-definitions: `networking.hostName` has conflicting definitions: "iso" here and "edge" in a.nix (in nixosConfigurations.box)
+            "#]],
+        );
+        // And one decided false.
+        check(
+            r#"{ config, lib, ... }: { networking = lib.mkIf config.boot.isContainer { hostName = "edge"; }; }"#,
+            r#"{ networking.hostName = "iso"; }"#,
+            expect![""],
+        );
+        // `if` picks one branch; `//` may overwrite: neither is a conflict.
+        check(
+            r#"{ config, ... }: { networking.hostName = if config.boot.isContainer then "a" else "b"; }"#,
+            r#"{ networking.hostName = "b"; }"#,
+            expect![""],
+        );
+    }
+
+    /// micros's own modules for the tests below: a service whose module
+    /// defines the host name when enabled, and a plain definition.
+    const MICROS: &str = r#"#- /micros/modules/web.nix
+{ config, lib, ... }:
+let cfg = config.services.web; in {
+  options.services.web = {
+    enable = lib.mkEnableOption "the web server";
+    package = lib.mkOption { type = lib.types.package; description = "The package."; };
+    root = lib.mkOption { type = lib.types.str; default = "/srv"; description = "The root."; };
+  };
+  options.networking.hostName = lib.mkOption { type = lib.types.str; default = "micros"; description = "Host."; };
+  config = lib.mkIf cfg.enable { networking.hostName = "web"; };
+}
+#- /micros/modules/plain.nix
+{ ... }: { config.services.web.root = "/var/www"; }
+"#;
+
+    fn check_with_micros(a: &str, expected: Expect) {
+        let text = format!(
+            r#"{MICROS}#- /flake.nix
+{{ outputs = {{ micros, ... }}: {{ nixosConfigurations.box = micros.lib.microsSystem {{ modules = [ ./a.nix ]; }}; }}; }}
+#- /a.nix
+{a}
+"#
+        );
+        expected.assert_eq(&diagnostics(&text));
+    }
+
+    #[test]
+    fn micros_own_definitions_count_with_their_priorities() {
+        check_with_micros(
+            r#"{ services.web.root = "/srv/site"; }"#,
+            expect![[r#"
+                /a.nix 1:23-1:34 conflicting-definitions: `services.web.root` has conflicting definitions: "/srv/site" here and "/var/www" in modules/plain.nix (in nixosConfigurations.box)
+            "#]],
+        );
+        // Under micros's `mkIf cfg.enable`: decided by the user's `enable`.
+        check_with_micros(
+            r#"{ services.web.enable = true; networking.hostName = "edge"; }"#,
+            expect![[r#"
+                /a.nix 1:53-1:59 conflicting-definitions: `networking.hostName` has conflicting definitions: "edge" here and "web" in modules/web.nix (in nixosConfigurations.box)
+            "#]],
+        );
+        check_with_micros(r#"{ networking.hostName = "edge"; }"#, expect![""]);
+    }
+
+    #[test]
+    fn one_definition_types_and_null() {
+        // A package takes exactly one definition, even two equal ones.
+        let text = format!(
+            r#"{MICROS}#- /flake.nix
+{{ outputs = {{ micros, ... }}: {{ nixosConfigurations.box = micros.lib.microsSystem {{ modules = [ ./a.nix ./b.nix ]; }}; }}; }}
+#- /a.nix
+{{ pkgs, ... }}: {{ services.web.package = pkgs.nginx; }}
+#- /b.nix
+{{ pkgs, ... }}: {{ services.web.package = pkgs.nginx; }}
+"#
+        );
+        expect![[r#"
+            /b.nix 1:41-1:51 conflicting-definitions: `services.web.package` takes exactly one definition, and it is defined here and in a.nix (in nixosConfigurations.box)
+        "#]].assert_eq(&diagnostics(&text));
+        check(
+            "{ networking.domain = null; }",
+            r#"{ networking.domain = "example.org"; }"#,
+            expect![[r#"
+                /a.nix 1:23-1:27 conflicting-definitions: `networking.domain` is defined both as null and as "example.org" (in b.nix) (in nixosConfigurations.box)
+            "#]],
+        );
+    }
+}
+
+#[cfg(test)]
+mod argument_tests {
+    use expect_test::{Expect, expect};
+
+    use super::tests::{diagnostics, one_system};
+
+    /// A flake whose one system has `specialArgs` and the modules given.
+    fn check(special_args: &str, modules: &[&str], expected: Expect) {
+        expected.assert_eq(&diagnostics(&one_system("", special_args, modules)));
+    }
+
+    #[test]
+    fn an_argument_nothing_provides() {
+        check(
+            "",
+            &["{ config, webRoot, ... }: { }"],
+            expect![[r#"
+                /m0.nix 1:11-1:18 missing-module-argument: nothing provides the module argument `webRoot`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn what_the_system_and_micros_provide() {
+        // specialArgs, micros's own arguments, the module system's.
+        check(
+            "specialArgs = { inherit inputs; };",
+            &[
+                "{ config, options, lib, pkgs, inputs, oci-tool, nixos-core, modulesPath, modules, baseModules, ... }: { }",
+            ],
+            expect![""],
+        );
+        // A default, and `_module.args` in another module.
+        check(
+            "",
+            &[
+                "{ webRoot ? \"/srv\", siteName, ... }: { }",
+                "{ ... }: { _module.args.siteName = \"x\"; }",
+            ],
+            expect![""],
+        );
+        // Without specialArgs, `inputs` is missing.
+        check(
+            "",
+            &["{ inputs, ... }: { }"],
+            expect![[r#"
+                /m0.nix 1:3-1:9 missing-module-argument: nothing provides the module argument `inputs`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unsure_says_nothing() {
+        // specialArgs not known statically.
+        check(
+            "specialArgs = inputs.self.args;",
+            &["{ webRoot, ... }: { }"],
+            expect![""],
+        );
+        // `_module.args` computed.
+        check(
+            "",
+            &[
+                "{ webRoot, ... }: { }",
+                "{ lib, ... }: { _module.args = lib.mkArgs 1; }",
+            ],
+            expect![""],
+        );
+    }
+}
+
+#[cfg(test)]
+mod module_check_tests {
+    use expect_test::{Expect, expect};
+
+    use super::tests::{diagnostics, one_system};
+
+    /// micros-like modules with assertions, a warning and services.
+    const MICROS: &str = r#"#- /micros/modules/firewall.nix
+{ config, lib, ... }:
+let cfg = config.networking.firewall; in {
+  options.networking.firewall = {
+    enable = lib.mkEnableOption "the firewall";
+    pingLimit = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Ping limit."; };
+  };
+  options.networking.nftables.rulesetFile = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Ruleset."; };
+  options.assertions = lib.mkOption { type = lib.types.listOf lib.types.unspecified; default = [ ]; description = "Assertions."; };
+  options.warnings = lib.mkOption { type = lib.types.listOf lib.types.str; default = [ ]; description = "Warnings."; };
+  config = lib.mkIf cfg.enable {
+    assertions = [
+      { assertion = cfg.pingLimit == null || !(lib.hasPrefix "--" cfg.pingLimit); message = "pingLimit takes a rate such as \"2/second\", not iptables flags"; }
+      { assertion = config.networking.nftables.rulesetFile == null; message = "a ruleset file replaces the firewall's rules"; }
+    ];
+    warnings = lib.optional (cfg.pingLimit == "1/minute") "one ping a minute drops nearly every ping";
+  };
+}
+#- /micros/modules/services.nix
+{ config, lib, ... }: {
+  options.micros.services = lib.mkOption {
+    type = lib.types.attrsOf (lib.types.submodule {
+      options.dependencies = lib.mkOption { type = lib.types.listOf lib.types.str; default = [ ]; description = "Started first."; };
+      options.startScript = lib.mkOption { type = lib.types.str; default = ""; description = "Script."; };
+    });
+    default = { };
+    description = "Services.";
+  };
+  options.system.logging.enable = lib.mkOption { type = lib.types.bool; default = true; description = "Logging."; };
+  config = lib.mkIf config.system.logging.enable { micros.services.syslog.startScript = "syslogd"; };
+}
+"#;
+
+    fn check(modules: &[&str], expected: Expect) {
+        expected.assert_eq(&diagnostics(&one_system(MICROS, "", modules)));
+    }
+
+    #[test]
+    fn micros_assertions_fail_at_the_definitions_involved() {
+        check(
+            &[
+                r#"{ networking.firewall.enable = true; networking.nftables.rulesetFile = "/etc/rules.nft"; }"#,
+            ],
+            expect![[r#"
+                /m0.nix 1:72-1:88 assertion-failed: a ruleset file replaces the firewall's rules
+            "#]],
+        );
+        check(
+            &[
+                "{ networking.firewall.enable = true; }",
+                r#"{ networking.firewall.pingLimit = "--limit 1/minute"; }"#,
+            ],
+            expect![[r#"
+                /m1.nix 1:35-1:53 assertion-failed: pingLimit takes a rate such as "2/second", not iptables flags
+            "#]],
+        );
+        // The firewall is off: its assertions do not apply.
+        check(
+            &[r#"{ networking.nftables.rulesetFile = "/etc/rules.nft"; }"#],
+            expect![""],
+        );
+        // Not decidable (the limit is computed): nothing.
+        check(
+            &[
+                "{ config, ... }: { networking.firewall.enable = true; networking.firewall.pingLimit = config.networking.hostName; }",
+            ],
+            expect![""],
+        );
+    }
+
+    #[test]
+    fn micros_warnings_are_warnings() {
+        check(
+            &[
+                r#"{ networking.firewall.enable = true; networking.firewall.pingLimit = "1/minute"; }"#,
+            ],
+            expect![[r#"
+                /m0.nix 1:70-1:80 module-warning: one ping a minute drops nearly every ping
+            "#]],
+        );
+    }
+
+    #[test]
+    fn dependencies_on_services_no_module_defines() {
+        check(
+            &[
+                r#"{ micros.services.web.dependencies = [ "syslog" "db" "networkd" ]; }"#,
+                "{ micros.services.db.startScript = \"db\"; }",
+            ],
+            expect![[r#"
+                /m0.nix 1:54-1:64 unknown-service: `micros.services.web.dependencies` depends on the service "networkd", which no module defines
+            "#]],
+        );
+        // A service defined in a way we cannot see: nothing.
+        check(
+            &[
+                r#"{ micros.services.web.dependencies = [ "networkd" ]; }"#,
+                "{ lib, ... }: { micros.services = lib.genAttrs [ \"networkd\" ] (n: { }); }",
+            ],
+            expect![""],
+        );
     }
 }

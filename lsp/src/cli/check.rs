@@ -181,6 +181,7 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
                 code: Code::MissingSources.as_str(),
                 message,
                 help: None,
+                related: Vec::new(),
             })
         })
         .collect();
@@ -258,6 +259,16 @@ fn file_findings(checked: &engine::Checked, policy: &Policy) -> Vec<Finding> {
             code,
             message: d.message.clone(),
             help: d.help.clone(),
+            related: d
+                .related
+                .iter()
+                .map(|r| output::RelatedFinding {
+                    file: r.path.clone(),
+                    start: (r.start.line + 1, r.start.chars + 1),
+                    end: (r.end.line + 1, r.end.chars + 1),
+                    message: r.message.clone(),
+                })
+                .collect(),
         });
     }
     out
@@ -355,11 +366,7 @@ pub fn load_options(sources: &Sources, root: &Path) -> Result<(OptionIndex, Vec<
     };
     let request = sources::micros_request(&micros, nixpkgs.as_deref())?;
     let extraction = micros_options::extract(&request);
-    let mut index = OptionIndex::new(Arc::new(extraction.options), nixpkgs.is_some());
-    index.roots.push((RootKind::Micros, micros));
-    if let Some(nixpkgs) = nixpkgs {
-        index.roots.push((RootKind::Nixpkgs, nixpkgs));
-    }
+    let index = crate::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
     Ok((index, notes))
 }
 

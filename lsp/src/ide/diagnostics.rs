@@ -19,6 +19,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Replacing `range`'s text... with this fixes it (code actions).
     pub fix: Option<Fix>,
+    /// Other places the finding involves (the other definitions of a
+    /// conflict, the assertion that fails).
+    pub related: Vec<crate::systems::Related>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             message: message.clone(),
             help: None,
             fix: None,
+            related: Vec::new(),
         });
     }
     let names = db::names(db, file);
@@ -77,6 +81,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             message: format!("undefined variable `{name}`"),
             help: None,
             fix: None,
+            related: Vec::new(),
         });
     }
     for (name, range) in &names.unused {
@@ -87,6 +92,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             message: format!("`{name}` is never used"),
             help: Some(format!("remove the binding, or name it `_{name}`")),
             fix: None,
+            related: Vec::new(),
         });
     }
     out.extend(super::lints::lints(db, file));
@@ -127,6 +133,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             message: diagnostic.message.clone(),
             help: diagnostic.help.clone(),
             fix,
+            related: Vec::new(),
         });
     }
     if crate::systems::is_flake(file.path(db))
@@ -141,6 +148,22 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
                 "the files of this system are checked one by one, as modules where they look like one".into(),
             ),
             fix: None,
+            related: Vec::new(),
+        });
+    }
+    for finding in crate::systems::findings_for(db, file) {
+        out.push(Diagnostic {
+            range: finding.range,
+            severity: if finding.code.is_warning() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            code: finding.code,
+            message: finding.message,
+            help: finding.help,
+            fix: None,
+            related: finding.related,
         });
     }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
@@ -156,6 +179,7 @@ fn recursion(db: &dyn db::Db, file: File, map: &SourceMap, out: &mut Vec<Diagnos
         message,
         help: None,
         fix: None,
+        related: Vec::new(),
     };
     for (name, range) in &map.recursion {
         out.push(plain(

@@ -17,6 +17,22 @@ use crate::options::OptionIndex;
 
 /// A small MicrOS-like module set, enough for every feature's tests.
 pub const PRELUDE: &str = r#"
+#- /micros/lib/default.nix
+{ nixpkgs, oci-tool, nixos-core, ... }:
+{
+  microsSystem = args: import ../micros/lib/eval-config.nix (args // {
+    specialArgs = args.specialArgs // { inherit oci-tool nixos-core; };
+  });
+}
+#- /micros/micros/lib/eval-config.nix
+{ nixpkgs, modules, specialArgs ? { }, ... }:
+let
+  passed = { config._module.args = { inherit modules; baseModules = [ ]; }; };
+in
+nixpkgs.lib.evalModules {
+  specialArgs = { modulesPath = ../modules; } // specialArgs;
+  modules = modules ++ [ passed ];
+}
 #- /micros/modules/getty.nix
 { lib, ... }: {
   options.services.getty = {
@@ -169,13 +185,20 @@ pub fn fixture_with(text: &str, has_nixpkgs: bool) -> Fixture {
     if micros.is_empty() {
         micros = split(PRELUDE);
     }
+    let sources: Vec<(PathBuf, String)> = micros
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), text.clone()))
+        .collect();
     let request = ExtractRequest {
         roots: vec![Root {
             kind: RootKind::Micros,
             dir: PathBuf::from("/micros"),
         }],
+        // Files outside modules/ are micros's library (lib/default.nix,
+        // micros/lib/eval-config.nix), read for the arguments they pass.
         modules: micros
             .into_iter()
+            .filter(|(path, _)| path.starts_with("/micros/modules/"))
             .map(|(path, text)| ModuleSource::Text {
                 path: PathBuf::from(path),
                 text,
@@ -193,6 +216,11 @@ pub fn fixture_with(text: &str, has_nixpkgs: bool) -> Fixture {
     index
         .roots
         .push((RootKind::Micros, PathBuf::from("/micros")));
+    index.base = Arc::new(crate::systems::base::read(
+        &index,
+        std::path::Path::new("/micros"),
+        &sources,
+    ));
 
     let mut host = AnalysisHost::default();
     host.set_options(index);

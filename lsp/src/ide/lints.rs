@@ -31,6 +31,7 @@ pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             message,
             help: None,
             fix,
+            related: Vec::new(),
         });
     };
     for &range in &names.unused_with {

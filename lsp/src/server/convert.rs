@@ -24,17 +24,43 @@ pub fn diagnostic(d: &ide::Diagnostic, index: &LineIndex, uri: &lsp::Uri) -> lsp
         message,
         tags: (d.code == crate::resolve::Code::UnusedBinding)
             .then(|| vec![lsp::DiagnosticTag::UNNECESSARY]),
-        related_information: d.fix.as_ref().map(|fix| {
-            vec![lsp::DiagnosticRelatedInformation {
-                location: lsp::Location {
-                    uri: uri.clone(),
-                    range: index.range(fix.range),
-                },
-                message: fix.title.clone(),
-            }]
-        }),
+        related_information: {
+            let mut related: Vec<lsp::DiagnosticRelatedInformation> = d
+                .fix
+                .iter()
+                .map(|fix| lsp::DiagnosticRelatedInformation {
+                    location: lsp::Location {
+                        uri: uri.clone(),
+                        range: index.range(fix.range),
+                    },
+                    message: fix.title.clone(),
+                })
+                .collect();
+            related.extend(d.related.iter().filter_map(related_information));
+            (!related.is_empty()).then_some(related)
+        },
         ..Default::default()
     }
+}
+
+/// Another place a finding involves, in whatever file it is.
+fn related_information(
+    related: &crate::systems::Related,
+) -> Option<lsp::DiagnosticRelatedInformation> {
+    let position = |p: crate::systems::TextPosition| lsp::Position {
+        line: p.line,
+        character: p.utf16,
+    };
+    Some(lsp::DiagnosticRelatedInformation {
+        location: lsp::Location {
+            uri: lsp::Uri::from_file_path(&related.path)?,
+            range: lsp::Range {
+                start: position(related.start),
+                end: position(related.end),
+            },
+        },
+        message: related.message.clone(),
+    })
 }
 
 pub fn completion_item(

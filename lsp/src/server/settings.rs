@@ -183,11 +183,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
     };
     let extraction = micros_options::extract(&request);
     let count = extraction.options.flatten().len();
-    let mut index = OptionIndex::new(Arc::new(extraction.options), nixpkgs.is_some());
-    index.roots.push((RootKind::Micros, micros.clone()));
-    if let Some(nixpkgs) = nixpkgs {
-        index.roots.push((RootKind::Nixpkgs, nixpkgs));
-    }
+    let index = crate::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
     Loaded {
         index,
         summary: format!(

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 19] = [
+pub const CODES: [Code; 24] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -37,6 +37,11 @@ pub const CODES: [Code; 19] = [
     Code::UriLiteral,
     Code::InfiniteRecursion,
     Code::ImportCycle,
+    Code::ConflictingDefinitions,
+    Code::MissingModuleArgument,
+    Code::AssertionFailed,
+    Code::ModuleWarning,
+    Code::UnknownService,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -65,6 +70,15 @@ pub fn description(code: Code) -> &'static str {
         Code::UriLiteral => "An unquoted URL, deprecated in Nix.",
         Code::InfiniteRecursion => "A value or type is defined in terms of itself.",
         Code::ImportCycle => "A module imports itself, directly or through others.",
+        Code::ConflictingDefinitions => {
+            "Two modules of one system define an option with values the module system cannot merge."
+        }
+        Code::MissingModuleArgument => {
+            "A module takes an argument that nothing in its system provides."
+        }
+        Code::AssertionFailed => "An assertion of micros's modules fails for this system.",
+        Code::ModuleWarning => "A module of micros warns about this system.",
+        Code::UnknownService => "A service depends on a service that its system does not define.",
     }
 }
 

@@ -23,6 +23,17 @@ pub struct Finding {
     pub code: &'static str,
     pub message: String,
     pub help: Option<String>,
+    /// Other places it involves (another definition, an assertion).
+    pub related: Vec<RelatedFinding>,
+}
+
+/// A place a finding refers to: 1-based line and column, as `start`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedFinding {
+    pub file: PathBuf,
+    pub start: (u32, u32),
+    pub end: (u32, u32),
+    pub message: String,
 }
 
 /// Everything a format needs.
@@ -130,6 +141,17 @@ impl Report<'_> {
                 self.color,
             );
             out.push_str(&rendered);
+            for related in &finding.related {
+                let _ = writeln!(
+                    out,
+                    "{}: {}\n  --> {}:{}:{}",
+                    self.paint("note", "\x1b[1;36m"),
+                    related.message,
+                    self.shown(&related.file),
+                    related.start.0,
+                    related.start.1
+                );
+            }
             out.push('\n');
         }
         out.push_str(&self.summary());
@@ -154,6 +176,22 @@ impl Report<'_> {
                 });
                 if let Some(help) = &f.help {
                     d["help"] = json!(help);
+                }
+                if !f.related.is_empty() {
+                    d["related"] = f
+                        .related
+                        .iter()
+                        .map(|r| {
+                            json!({
+                                "file": self.shown(&r.file),
+                                "line": r.start.0,
+                                "column": r.start.1,
+                                "end_line": r.end.0,
+                                "end_column": r.end.1,
+                                "message": r.message,
+                            })
+                        })
+                        .collect();
                 }
                 d
             })
@@ -200,19 +238,22 @@ impl Report<'_> {
                 });
                 if let Some(file) = &f.file {
                     result["locations"] = json!([{
-                        "physicalLocation": {
-                            "artifactLocation": {
-                                "uri": uri_path(&self.shown(file)),
-                                "uriBaseId": "%SRCROOT%",
-                            },
-                            "region": {
-                                "startLine": f.start.0,
-                                "startColumn": f.start.1,
-                                "endLine": f.end.0,
-                                "endColumn": f.end.1,
-                            }
-                        }
+                        "physicalLocation": self.physical_location(file, f.start, f.end)
                     }]);
+                }
+                if !f.related.is_empty() {
+                    result["relatedLocations"] = f
+                        .related
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            json!({
+                                "id": i,
+                                "physicalLocation": self.physical_location(&r.file, r.start, r.end),
+                                "message": { "text": r.message },
+                            })
+                        })
+                        .collect();
                 }
                 result
             })
@@ -243,6 +284,27 @@ impl Report<'_> {
         text
     }
 
+    /// A SARIF location: relative to the checkout when inside it, a
+    /// `file:` URI otherwise (micros's own sources).
+    fn physical_location(&self, file: &Path, start: (u32, u32), end: (u32, u32)) -> Value {
+        let artifact = match file.strip_prefix(self.cwd) {
+            Ok(relative) => json!({
+                "uri": uri_path(&relative.display().to_string()),
+                "uriBaseId": "%SRCROOT%",
+            }),
+            Err(_) => json!({ "uri": format!("file://{}", uri_path(&file.display().to_string())) }),
+        };
+        json!({
+            "artifactLocation": artifact,
+            "region": {
+                "startLine": start.0,
+                "startColumn": start.1,
+                "endLine": end.0,
+                "endColumn": end.1,
+            }
+        })
+    }
+
     /// GitHub Actions workflow commands: annotations on the pull request.
     pub fn github(&self) -> String {
         let mut out = String::new();
@@ -256,6 +318,16 @@ impl Report<'_> {
             if let Some(help) = &f.help {
                 message.push_str("\nhelp: ");
                 message.push_str(help);
+            }
+            for related in &f.related {
+                let _ = write!(
+                    message,
+                    "\nnote: {} at {}:{}:{}",
+                    related.message,
+                    self.shown(&related.file),
+                    related.start.0,
+                    related.start.1
+                );
             }
             let mut properties = Vec::new();
             if let Some(file) = &f.file {

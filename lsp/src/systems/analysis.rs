@@ -1,0 +1,766 @@
+//! Findings across the modules of one system, as the module system would
+//! meet them when it evaluates the system: conflicting definitions,
+//! arguments nothing provides, micros's own assertions and warnings,
+//! services that are depended on but not defined.
+//!
+//! Every check says nothing when it cannot be sure: a system whose module
+//! list is partly computed, a definition under a condition that cannot be
+//! decided, a priority that is not a literal.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use micros_options::OptionType;
+use micros_options::model::show_option;
+use rowan::TextRange;
+
+use super::base::{BaseModule, MODULE_SYSTEM_ARGS};
+use super::definitions::{Collected, DefValue, Definition, collect, strip_checks};
+use super::{Related, flake_model, system_modules};
+use crate::cond::{Cond, Value as CondValue};
+use crate::db::{self, Db, File};
+use crate::lower::{Literal, NodeId, SourceMap};
+use crate::options::{OptionIndex, closest};
+use crate::resolve::Code;
+
+/// A finding in one system, at a place in one of the user's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub file: File,
+    pub range: TextRange,
+    pub code: Code,
+    /// Without the system's name (the caller adds it where needed).
+    pub message: String,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+    /// Name the system even when the finding holds in every system that
+    /// reaches the file.
+    pub name_system: bool,
+}
+
+/// What each module of a file defines: one for a module file, one per
+/// inline module for a flake.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn module_collections(db: &dyn Db, file: File) -> Arc<Vec<Collected>> {
+    let module = db::module(db, file);
+    let resolution = db::resolution(db, file);
+    if super::is_flake(file.path(db)) {
+        Arc::new(
+            module
+                .inline
+                .iter()
+                .map(|inline| collect(module, resolution, inline.config))
+                .collect(),
+        )
+    } else {
+        Arc::new(vec![collect(module, resolution, module.config)])
+    }
+}
+
+/// Per system of the flake (in [`super::FlakeModel::systems`] order), its
+/// findings.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn system_findings(db: &dyn Db, flake: File) -> Arc<Vec<Vec<Finding>>> {
+    let count = flake_model(db, flake).systems.len();
+    Arc::new(
+        (0..count)
+            .map(|index| SystemAnalysis::new(db, flake, index).run())
+            .collect(),
+    )
+}
+
+/// Who defines something in a system.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// A module file, or an inline module of the flake (its index).
+    User(File, Option<usize>),
+    Base(&'a BaseModule),
+}
+
+struct Module<'a> {
+    owner: Owner<'a>,
+    collected: &'a Collected,
+}
+
+/// Whether a definition counts in the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Certainty {
+    Certain,
+    /// Under a condition that cannot be decided, or under `//`.
+    Maybe,
+    Dropped,
+}
+
+struct SystemAnalysis<'a> {
+    db: &'a dyn Db,
+    flake: File,
+    complete: bool,
+    special_args: Option<Vec<String>>,
+    index: &'a OptionIndex,
+    modules: Vec<Module<'a>>,
+    /// Definitions by path: (module, definition).
+    by_path: BTreeMap<Vec<String>, Vec<(usize, &'a Definition)>>,
+    values: BTreeMap<Vec<String>, Option<CondValue>>,
+    out: Vec<Finding>,
+}
+
+impl<'a> SystemAnalysis<'a> {
+    fn new(db: &'a dyn Db, flake: File, index: usize) -> SystemAnalysis<'a> {
+        let system = &flake_model(db, flake).systems[index];
+        let members = &system_modules(db, flake)[index];
+        let option_index = db::option_index(db, db.workspace());
+        let mut modules = Vec::new();
+        for (file, _) in &members.files {
+            for collected in module_collections(db, *file).iter() {
+                modules.push(Module {
+                    owner: Owner::User(*file, None),
+                    collected,
+                });
+            }
+        }
+        let inline = module_collections(db, flake);
+        for (inline_index, _) in &members.inline {
+            if let Some(collected) = inline.get(*inline_index) {
+                modules.push(Module {
+                    owner: Owner::User(flake, Some(*inline_index)),
+                    collected,
+                });
+            }
+        }
+        for base in &option_index.base.modules {
+            modules.push(Module {
+                owner: Owner::Base(base),
+                collected: &base.collected,
+            });
+        }
+        let mut by_path: BTreeMap<Vec<String>, Vec<(usize, &Definition)>> = BTreeMap::new();
+        for (i, module) in modules.iter().enumerate() {
+            for definition in &module.collected.definitions {
+                by_path
+                    .entry(definition.path.clone())
+                    .or_default()
+                    .push((i, definition));
+            }
+        }
+        SystemAnalysis {
+            db,
+            flake,
+            // A module the database does not hold could define anything.
+            complete: system.modules_complete && members.missing.is_empty(),
+            special_args: system.special_args.clone(),
+            index: option_index,
+            modules,
+            by_path,
+            values: BTreeMap::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Vec<Finding> {
+        if self.complete {
+            self.conflicts();
+            self.missing_arguments();
+            self.unknown_services();
+        }
+        self.assertions_and_warnings();
+        self.out
+    }
+
+    // ---- values and conditions ----
+
+    /// The system's value at a config path, when it is certain: the
+    /// unconditional definitions at the winning priority agree, or there
+    /// are none and the option's default is a literal.
+    fn value_at(&mut self, path: &[String]) -> Option<CondValue> {
+        if let Some(known) = self.values.get(path) {
+            return known.clone();
+        }
+        let value = self.compute_value(path);
+        self.values.insert(path.to_vec(), value.clone());
+        value
+    }
+
+    fn compute_value(&self, path: &[String]) -> Option<CondValue> {
+        let opaque = self.modules.iter().any(|m| {
+            m.collected
+                .opaque
+                .iter()
+                .any(|p| path.starts_with(p) || p.starts_with(path))
+        });
+        if opaque {
+            return None;
+        }
+        match self.by_path.get(path) {
+            Some(definitions) => {
+                if definitions
+                    .iter()
+                    .any(|(_, d)| !d.conditions.is_empty() || d.uncertain || d.priority.is_none())
+                {
+                    return None;
+                }
+                let top = definitions.iter().filter_map(|(_, d)| d.priority).min()?;
+                let mut values = definitions
+                    .iter()
+                    .filter(|(_, d)| d.priority == Some(top))
+                    .map(|(_, d)| match &d.value {
+                        DefValue::Literal(literal) => cond_value(literal),
+                        _ => None,
+                    });
+                let first = values.next()??;
+                values.all(|v| v.as_ref() == Some(&first)).then_some(first)
+            }
+            None => {
+                // Below a definition of a set (`networking = { ... }` with
+                // this path inside) nothing was collected: the default.
+                let mut trie = &self.index.root;
+                for segment in path {
+                    trie = trie.children.get(segment)?;
+                }
+                let option = trie.option.as_ref()?;
+                default_value(&option.default.as_ref()?.text)
+            }
+        }
+    }
+
+    fn decide(&mut self, conditions: &[Cond]) -> Option<bool> {
+        let mut all = Some(true);
+        for cond in conditions {
+            match cond.decide(&mut |path| self.value_at(path)) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all = None,
+            }
+        }
+        all
+    }
+
+    fn certainty(&mut self, definition: &Definition) -> Certainty {
+        match self.decide(&definition.conditions) {
+            Some(false) => Certainty::Dropped,
+            Some(true) if !definition.uncertain => Certainty::Certain,
+            _ => Certainty::Maybe,
+        }
+    }
+
+    // ---- places ----
+
+    fn is_user(&self, module: usize) -> bool {
+        matches!(self.modules[module].owner, Owner::User(..))
+    }
+
+    /// The file, text, source map and shown name of a module.
+    fn place(&self, module: usize) -> (PathBuf, Arc<str>, Arc<SourceMap>, String) {
+        match self.modules[module].owner {
+            Owner::User(file, _) => (
+                file.path(self.db).clone(),
+                Arc::from(file.text(self.db).as_str()),
+                db::source_map(self.db, file).clone(),
+                shown_user_path(self.db, self.flake, file),
+            ),
+            Owner::Base(base) => (
+                base.path.clone(),
+                base.text.clone(),
+                Arc::new(base.map.clone()),
+                base.shown.clone(),
+            ),
+        }
+    }
+
+    fn related(&self, module: usize, node: NodeId, message: String) -> Related {
+        let (path, text, map, _) = self.place(module);
+        Related::new(path, &text, map.node(node), message)
+    }
+
+    fn finding(
+        &mut self,
+        module: usize,
+        range: TextRange,
+        code: Code,
+        message: String,
+        help: Option<String>,
+        related: Vec<Related>,
+    ) {
+        let Owner::User(file, _) = self.modules[module].owner else {
+            return;
+        };
+        // A conflict is always one system's.
+        let name_system = code == Code::ConflictingDefinitions;
+        self.out.push(Finding {
+            file,
+            range,
+            code,
+            message,
+            help,
+            related,
+            name_system,
+        });
+    }
+
+    // ---- the checks ----
+
+    fn conflicts(&mut self) {
+        let paths: Vec<Vec<String>> = self.by_path.keys().cloned().collect();
+        for path in paths {
+            let definitions = self.by_path[&path].clone();
+            if definitions.len() < 2 {
+                continue;
+            }
+            let mut live = Vec::new();
+            for (module, definition) in definitions {
+                match self.certainty(definition) {
+                    Certainty::Dropped => {}
+                    certainty => live.push((module, definition, certainty)),
+                }
+            }
+            if live.iter().any(|(_, d, _)| d.priority.is_none()) {
+                continue;
+            }
+            let Some(top) = live
+                .iter()
+                .filter(|(_, _, c)| *c == Certainty::Certain)
+                .filter_map(|(_, d, _)| d.priority)
+                .min()
+            else {
+                continue;
+            };
+            // A definition that may or may not count, and would win.
+            if live
+                .iter()
+                .any(|(_, d, c)| *c == Certainty::Maybe && d.priority.is_some_and(|p| p < top))
+            {
+                continue;
+            }
+            let winners: Vec<(usize, &Definition)> = live
+                .iter()
+                .filter(|(_, d, c)| *c == Certainty::Certain && d.priority == Some(top))
+                .map(|(m, d, _)| (*m, *d))
+                .collect();
+            if winners.len() < 2 {
+                continue;
+            }
+            if let Some((message, help, pair)) = conflict(&winners) {
+                self.report_conflict(&path, &winners, pair, message, help);
+            }
+        }
+    }
+
+    fn report_conflict(
+        &mut self,
+        path: &[String],
+        winners: &[(usize, &Definition)],
+        pair: (usize, usize),
+        message: String,
+        help: String,
+    ) {
+        // At a definition of the user's, the later one of the pair if both
+        // are; the others are related.
+        let (first, second) = (winners[pair.0], winners[pair.1]);
+        let (here, there) = if self.is_user(second.0) {
+            (second, first)
+        } else if self.is_user(first.0) {
+            (first, second)
+        } else {
+            return;
+        };
+        let (_, _, map, _) = self.place(here.0);
+        let range = map.node(here.1.node);
+        let there_name = self.place(there.0).3;
+        let name = show_option(path);
+        let message = message
+            .replace("{name}", &name)
+            .replace("{here}", &describe(&here.1.value))
+            .replace("{there}", &describe(&there.1.value))
+            .replace("{file}", &there_name);
+        let mut related = vec![self.related(
+            there.0,
+            there.1.node,
+            format!("also defined here: {}", describe(&there.1.value)),
+        )];
+        for (module, definition) in winners {
+            let same = |(m, d): (usize, &Definition)| m == *module && std::ptr::eq(d, *definition);
+            if same(here) || same(there) {
+                continue;
+            }
+            related.push(self.related(
+                *module,
+                definition.node,
+                format!("and here: {}", describe(&definition.value)),
+            ));
+        }
+        self.finding(
+            here.0,
+            range,
+            Code::ConflictingDefinitions,
+            message,
+            Some(help),
+            related,
+        );
+    }
+
+    fn missing_arguments(&mut self) {
+        let Some(special_args) = self.special_args.clone() else {
+            return;
+        };
+        let Some(base_args) = self.index.base.module_args.clone() else {
+            return;
+        };
+        if self.modules.iter().any(|m| m.collected.module_args_unknown) {
+            return;
+        }
+        let mut provided: Vec<String> = MODULE_SYSTEM_ARGS.iter().map(|s| s.to_string()).collect();
+        provided.extend(base_args);
+        provided.extend(special_args);
+        for module in &self.modules {
+            provided.extend(module.collected.module_args.iter().cloned());
+        }
+        let mut seen: Vec<(File, Option<usize>)> = Vec::new();
+        for i in 0..self.modules.len() {
+            let Owner::User(file, inline) = self.modules[i].owner else {
+                continue;
+            };
+            if seen.contains(&(file, inline)) {
+                continue;
+            }
+            seen.push((file, inline));
+            let module = db::module(self.db, file);
+            let formals = match inline {
+                Some(index) => module.inline.get(index).and_then(|m| m.formals.as_ref()),
+                None => module.formals.as_ref(),
+            };
+            let Some(formals) = formals else { continue };
+            let map = db::source_map(self.db, file);
+            for formal in &formals.names {
+                if formal.has_default || provided.contains(&formal.name) {
+                    continue;
+                }
+                let name = &formal.name;
+                self.out.push(Finding {
+                    file,
+                    range: map.entry(formal.id).key,
+                    code: Code::MissingModuleArgument,
+                    message: format!("nothing provides the module argument `{name}`"),
+                    help: Some(format!(
+                        "pass it in the system's `specialArgs` (`specialArgs = {{ inherit {name}; }};`), define `_module.args.{name}` in a module, or give it a default (`{name} ? ...`)"
+                    )),
+                    related: Vec::new(),
+                    name_system: false,
+                });
+            }
+        }
+    }
+
+    fn assertions_and_warnings(&mut self) {
+        let mut checks: Vec<(usize, Cond, Vec<Cond>, String, NodeId, Code)> = Vec::new();
+        for (i, module) in self.modules.iter().enumerate() {
+            for assertion in &module.collected.assertions {
+                checks.push((
+                    i,
+                    Cond::Not(Box::new(assertion.assertion.clone())),
+                    assertion.conditions.clone(),
+                    assertion.message.clone(),
+                    assertion.node,
+                    Code::AssertionFailed,
+                ));
+            }
+            for warning in &module.collected.warnings {
+                if warning.conditions.is_empty() {
+                    continue;
+                }
+                checks.push((
+                    i,
+                    Cond::Lit(CondValue::Bool(true)),
+                    warning.conditions.clone(),
+                    warning.message.clone(),
+                    warning.node,
+                    Code::ModuleWarning,
+                ));
+            }
+        }
+        for (module, fails, conditions, message, node, code) in checks {
+            let mut all = conditions.clone();
+            all.push(fails.clone());
+            if self.decide(&all) != Some(true) {
+                continue;
+            }
+            // The user's definitions that make it so: those the check
+            // itself reads first, then those of its conditions.
+            let mut involved: Vec<(usize, NodeId)> = Vec::new();
+            let mut paths: Vec<Vec<String>> = fails.paths().iter().map(|p| p.to_vec()).collect();
+            // The innermost condition is the most particular.
+            for cond in conditions.iter().rev() {
+                paths.extend(cond.paths().iter().map(|p| p.to_vec()));
+            }
+            for path in paths {
+                for (m, definition) in self.by_path.get(&path).into_iter().flatten() {
+                    if self.is_user(*m) && !involved.contains(&(*m, definition.node)) {
+                        involved.push((*m, definition.node));
+                    }
+                }
+            }
+            let Some(&(here, here_node)) = involved.first() else {
+                continue;
+            };
+            let (_, _, map, _) = self.place(here);
+            let range = map.node(here_node);
+            let shown = self.place(module).3;
+            let mut related = vec![self.related(
+                module,
+                node,
+                match code {
+                    Code::AssertionFailed => format!("asserted in {shown}"),
+                    _ => format!("warned in {shown}"),
+                },
+            )];
+            for (m, n) in involved.iter().skip(1) {
+                related.push(self.related(*m, *n, "this definition is involved".into()));
+            }
+            let help = match code {
+                Code::AssertionFailed => "Nix stops evaluating the system with this message",
+                _ => "Nix prints this warning when it evaluates the system",
+            };
+            self.finding(
+                here,
+                range,
+                code,
+                message.trim().to_string(),
+                Some(format!("{help} ({shown})")),
+                related,
+            );
+        }
+    }
+
+    fn unknown_services(&mut self) {
+        let services_path = ["micros".to_string(), "services".to_string()];
+        let hidden = self.modules.iter().any(|m| {
+            m.collected
+                .opaque
+                .iter()
+                .any(|p| services_path.starts_with(p))
+        });
+        if hidden {
+            return;
+        }
+        let mut names: Vec<String> = Vec::new();
+        let all_names: Vec<(Option<Vec<String>>, Vec<Cond>)> = self
+            .modules
+            .iter()
+            .flat_map(|m| &m.collected.names)
+            .filter(|n| n.path == services_path)
+            .map(|n| (n.names.clone(), n.conditions.clone()))
+            .collect();
+        for (given, conditions) in all_names {
+            if self.decide(&conditions) == Some(false) {
+                continue;
+            }
+            match given {
+                Some(given) => names.extend(given),
+                None => return,
+            }
+        }
+        let mut lists = Vec::new();
+        for (i, module) in self.modules.iter().enumerate() {
+            for list in &module.collected.lists {
+                if list.path.len() == 4
+                    && list.path[..2] == services_path
+                    && list.path[3] == "dependencies"
+                {
+                    lists.push((i, list.clone()));
+                }
+            }
+        }
+        for (module, list) in lists {
+            if !self.is_user(module) || self.decide(&list.conditions) != Some(true) {
+                continue;
+            }
+            for (item, node) in &list.items {
+                let Some(dependency) = item else { continue };
+                if names.contains(dependency) {
+                    continue;
+                }
+                let (_, _, map, _) = self.place(module);
+                let help = match closest(dependency, names.iter().map(String::as_str)) {
+                    Some(similar) => format!("did you mean \"{similar}\"?"),
+                    None => {
+                        let mut known = names.clone();
+                        known.sort();
+                        known.dedup();
+                        format!("the services defined are {}", known.join(", "))
+                    }
+                };
+                let message = format!(
+                    "`{}` depends on the service \"{dependency}\", which no module defines",
+                    show_option(&list.path)
+                );
+                self.finding(
+                    module,
+                    map.node(*node),
+                    Code::UnknownService,
+                    message,
+                    Some(help),
+                    Vec::new(),
+                );
+            }
+        }
+    }
+}
+
+/// How a type merges several definitions.
+enum MergeKind {
+    /// Exactly one definition (`mergeOneOption`: package, raw, uniq).
+    One,
+    /// Equal values only (`mergeEqualOption`: str, int, bool, enum, path).
+    Equal,
+    /// `nullOr`: all null, or none null and the inner type's rule.
+    NullOr(Box<MergeKind>),
+    /// Lists, sets, submodules, ...: anything merges, or we cannot tell.
+    Other,
+}
+
+fn merge_kind(ty: &OptionType) -> MergeKind {
+    use OptionType as T;
+    match strip_checks(ty) {
+        T::Package | T::ShellPackage | T::Raw | T::Uniq(_) => MergeKind::One,
+        T::Bool
+        | T::Int(_)
+        | T::Float
+        | T::Number { .. }
+        | T::Str
+        | T::StrRefined { .. }
+        | T::StrMatching(_)
+        | T::Enum(_)
+        | T::Path
+        | T::PathInStore => MergeKind::Equal,
+        T::NullOr(inner) => MergeKind::NullOr(Box::new(merge_kind(inner))),
+        _ => MergeKind::Other,
+    }
+}
+
+/// The conflict among the winning definitions, if there is one: a message
+/// template (`{name}`, `{here}`, `{there}`, `{file}`), help, and the pair.
+fn conflict(winners: &[(usize, &Definition)]) -> Option<(String, String, (usize, usize))> {
+    let kind = merge_kind(&winners[0].1.ty);
+    let priority_help = "the module system takes one value here: make them equal, or give one a priority with `lib.mkDefault` or `lib.mkForce`";
+    let mut kind = &kind;
+    let mut candidates: Vec<usize> = (0..winners.len()).collect();
+    loop {
+        match kind {
+            MergeKind::One => {
+                let (a, b) = (*candidates.first()?, *candidates.get(1)?);
+                return Some((
+                    "`{name}` takes exactly one definition, and it is defined here and in {file}"
+                        .into(),
+                    "remove one of them, or give one a priority with `lib.mkForce`".into(),
+                    (a, b),
+                ));
+            }
+            MergeKind::Equal => {
+                for (i, &a) in candidates.iter().enumerate() {
+                    for &b in &candidates[i + 1..] {
+                        if let (DefValue::Literal(x), DefValue::Literal(y)) =
+                            (&winners[a].1.value, &winners[b].1.value)
+                            && differ(x, y)
+                        {
+                            return Some((
+                                "`{name}` has conflicting definitions: {here} here and {there} in {file}"
+                                    .into(),
+                                priority_help.into(),
+                                (a, b),
+                            ));
+                        }
+                    }
+                }
+                return None;
+            }
+            MergeKind::NullOr(inner) => {
+                let is_null =
+                    |i: usize| matches!(winners[i].1.value, DefValue::Literal(Literal::Null));
+                let not_null = |i: usize| match &winners[i].1.value {
+                    DefValue::Literal(Literal::Null) | DefValue::Unknown => false,
+                    DefValue::Literal(_) | DefValue::NotNull => true,
+                };
+                let null = candidates.iter().copied().find(|&i| is_null(i));
+                let value = candidates.iter().copied().find(|&i| not_null(i));
+                if let (Some(a), Some(b)) = (null, value) {
+                    return Some((
+                        "`{name}` is defined both as null and as {there} (in {file})".into(),
+                        priority_help.into(),
+                        (b, a),
+                    ));
+                }
+                if candidates.iter().any(|&i| !not_null(i)) {
+                    // A null among them, or one we cannot see: not decided.
+                    return None;
+                }
+                candidates.retain(|&i| not_null(i));
+                kind = inner;
+            }
+            MergeKind::Other => return None,
+        }
+    }
+}
+
+/// Whether two literal values are certainly different as Nix compares
+/// them (`1 == 1.0` in Nix; such pairs are left alone).
+fn differ(a: &Literal, b: &Literal) -> bool {
+    match (a, b) {
+        (Literal::Str(x), Literal::Str(y)) => x != y,
+        (Literal::Int(x), Literal::Int(y)) => x != y,
+        (Literal::Bool(x), Literal::Bool(y)) => x != y,
+        (Literal::Float(x), Literal::Float(y)) => x != y,
+        (Literal::Null, Literal::Null) => false,
+        (Literal::Int(_) | Literal::Float(_), Literal::Int(_) | Literal::Float(_)) => false,
+        (Literal::Null, _) | (_, Literal::Null) => true,
+        (Literal::Str(_), Literal::Int(_) | Literal::Bool(_) | Literal::Float(_))
+        | (Literal::Int(_) | Literal::Bool(_) | Literal::Float(_), Literal::Str(_)) => true,
+        _ => false,
+    }
+}
+
+fn describe(value: &DefValue) -> String {
+    match value {
+        DefValue::Literal(Literal::Str(s)) if s.len() <= 40 && !s.contains('\n') => {
+            format!("\"{s}\"")
+        }
+        DefValue::Literal(Literal::Str(_)) => "a string".into(),
+        DefValue::Literal(Literal::Int(i)) => i.to_string(),
+        DefValue::Literal(Literal::Float(f)) => f.to_string(),
+        DefValue::Literal(Literal::Bool(b)) => b.to_string(),
+        DefValue::Literal(Literal::Null) => "null".into(),
+        _ => "a value".into(),
+    }
+}
+
+fn cond_value(literal: &Literal) -> Option<CondValue> {
+    match literal {
+        Literal::Null => Some(CondValue::Null),
+        Literal::Bool(b) => Some(CondValue::Bool(*b)),
+        Literal::Int(i) => Some(CondValue::Int(*i)),
+        Literal::Str(s) => Some(CondValue::Str(s.clone())),
+        _ => None,
+    }
+}
+
+/// An option's default as the extractor renders it, when a plain literal.
+fn default_value(text: &str) -> Option<CondValue> {
+    let text = text.trim();
+    match text {
+        "true" => return Some(CondValue::Bool(true)),
+        "false" => return Some(CondValue::Bool(false)),
+        "null" => return Some(CondValue::Null),
+        "[ ]" | "[]" => return Some(CondValue::EmptyList),
+        _ => {}
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(CondValue::Int(i));
+    }
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['\\', '"', '$'])).then(|| CondValue::Str(inner.to_string()))
+}
+
+/// A user file as shown in messages: relative to the flake's directory.
+fn shown_user_path(db: &dyn Db, flake: File, file: File) -> String {
+    let path = file.path(db);
+    let dir = flake.path(db).parent().unwrap_or(std::path::Path::new("/"));
+    path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
