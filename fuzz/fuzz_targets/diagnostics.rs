@@ -1,0 +1,3 @@
+#![no_main]
+// See micros_lsp::fuzzing::analyse_file for what the input means.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| micros_lsp::fuzzing::analyse_file(data));
