@@ -17,7 +17,7 @@ pub mod value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use rnix::ast::{self, AstToken, InterpolPart};
 use rnix::{SyntaxKind, SyntaxNode};
@@ -120,6 +120,12 @@ pub struct Evaluator {
     /// Evaluation steps left; bounds the work any input can cause.
     fuel: u64,
     pub diagnostics: Vec<EvalDiagnostic>,
+    /// The scopes of `let`, `rec` and function calls, whose thunks hold
+    /// their scope back: cycles that reference counting never frees. They
+    /// are emptied when the evaluator is dropped (see `Drop`).
+    cyclic_scopes: Vec<Weak<Scope>>,
+    /// `cyclic_scopes` is pruned of freed scopes when it doubles past this.
+    cyclic_scopes_pruned: usize,
 }
 
 impl Evaluator {
@@ -149,6 +155,8 @@ impl Evaluator {
             // strings) is charged too, so this bounds time and memory.
             fuel: 50_000_000,
             diagnostics: Vec::new(),
+            cyclic_scopes: Vec::new(),
+            cyclic_scopes_pruned: 1024,
         };
         let (lib, builtins) = lib::build(&mut eval);
         eval.lib = Thunk::value(lib);
@@ -204,6 +212,22 @@ impl Evaluator {
 
     pub fn set_fuel(&mut self, fuel: u64) {
         self.fuel = fuel;
+    }
+
+    /// An empty scope of bindings below `parent`, whose thunks may refer
+    /// back to it; the evaluator breaks that cycle when it is dropped.
+    fn bindings_scope(&mut self, parent: &Env) -> Env {
+        let scope = Rc::new(Scope {
+            kind: ScopeKind::Bindings(RefCell::new(BTreeMap::new())),
+            parent: Some(parent.clone()),
+            file: parent.file,
+        });
+        if self.cyclic_scopes.len() >= 2 * self.cyclic_scopes_pruned {
+            self.cyclic_scopes.retain(|scope| scope.strong_count() > 0);
+            self.cyclic_scopes_pruned = self.cyclic_scopes.len().max(1024);
+        }
+        self.cyclic_scopes.push(Rc::downgrade(&scope));
+        scope
     }
 
     pub fn file(&self, id: FileId) -> &SourceText {
@@ -694,11 +718,7 @@ impl Evaluator {
     fn build_attrs(&mut self, node: &SyntaxNode, env: &Env, recursive: bool) -> Attrs {
         // For `rec` sets and `let`, values see the set's own bindings.
         let (value_env, bindings) = if recursive {
-            let scope = Rc::new(Scope {
-                kind: ScopeKind::Bindings(RefCell::new(BTreeMap::new())),
-                parent: Some(env.clone()),
-                file: env.file,
-            });
+            let scope = self.bindings_scope(env);
             (scope.clone(), Some(scope))
         } else {
             (env.clone(), None)
@@ -858,11 +878,7 @@ impl Evaluator {
     }
 
     fn let_scope(&mut self, let_in: &ast::LetIn, env: &Env) -> Env {
-        let scope = Rc::new(Scope {
-            kind: ScopeKind::Bindings(RefCell::new(BTreeMap::new())),
-            parent: Some(env.clone()),
-            file: env.file,
-        });
+        let scope = self.bindings_scope(env);
         let mut builder = AttrsBuilder::default();
         self.fill_builder(&mut builder, let_in.syntax(), &scope, &scope);
         let attrs = builder.finish();
@@ -1113,11 +1129,7 @@ impl Evaluator {
     }
 
     fn call_lambda(&mut self, lambda: &Lambda, arg: Thunk) -> Value {
-        let scope = Rc::new(Scope {
-            kind: ScopeKind::Bindings(RefCell::new(BTreeMap::new())),
-            parent: Some(lambda.env.clone()),
-            file: lambda.env.file,
-        });
+        let scope = self.bindings_scope(&lambda.env);
         let ScopeKind::Bindings(cell) = &scope.kind else {
             unreachable!()
         };
@@ -1252,6 +1264,22 @@ impl Evaluator {
             return Value::Path(normalize(&base.join(&text)).into());
         }
         Value::Path(normalize(Path::new(&text)).into())
+    }
+}
+
+impl Drop for Evaluator {
+    /// Empty the scopes that may sit in cycles, so that everything the
+    /// evaluation built is freed (an extraction per options reload would
+    /// otherwise leak all of it).
+    fn drop(&mut self) {
+        for scope in self.cyclic_scopes.drain(..) {
+            if let Some(scope) = scope.upgrade()
+                && let ScopeKind::Bindings(bindings) = &scope.kind
+            {
+                let emptied = std::mem::take(&mut *bindings.borrow_mut());
+                drop(emptied);
+            }
+        }
     }
 }
 
@@ -1457,4 +1485,35 @@ fn describe_kinds(kinds: &[SyntaxKind]) -> String {
         }
     }
     names.join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `let`, a `rec` set and a function's default that refer to
+    /// themselves are cycles of reference counts: dropping the evaluator
+    /// must still free what they built.
+    #[test]
+    fn dropping_the_evaluator_frees_self_referring_values() {
+        let sources = [
+            "let a = { b = a; }; in a",
+            "rec { a = { b = a; }; }.a",
+            "({ a ? { b = a; } }: a) { }",
+        ];
+        for source in sources {
+            let mut eval = Evaluator::new(&[]);
+            let file = eval.add_source(PathBuf::from("/cycle.nix"), source);
+            let thunk = eval.import_file(file);
+            let Value::Attrs(attrs) = eval.force(&thunk) else {
+                panic!("{source}: not a set");
+            };
+            let freed = Rc::downgrade(&attrs);
+            drop((attrs, thunk, eval));
+            assert!(
+                freed.upgrade().is_none(),
+                "{source}: its value outlives the evaluator"
+            );
+        }
+    }
 }
