@@ -6,19 +6,20 @@
 //! Inputs are bytes, read as UTF-8 (lossily) and cut into parts at NUL
 //! bytes, which Nix text never contains.
 
+mod session;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use micros_options::model::RootKind;
 use micros_options::{ExtractRequest, ModuleSource, OptionSet, Root};
 use rowan::{TextRange, TextSize};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::ide::AnalysisHost;
 use crate::options::OptionIndex;
 use crate::reparse::Parsed;
+
+pub use session::server_session;
 
 /// The project's fixture trees, where the fuzz targets' options come from.
 pub fn fixtures() -> PathBuf {
@@ -123,7 +124,8 @@ fn offsets(text: &str) -> Vec<TextSize> {
 /// Lowering, resolution and every diagnostic of one file against the
 /// fixture options (the first part is the file; a second part is a module
 /// it imports, so declared options and import cycles are exercised),
-/// then hover, completion and definitions at a few offsets.
+/// symbols, folds, semantic tokens and selection ranges, then hover,
+/// completion, definitions and code actions at a few offsets.
 pub fn analyse_file(data: &[u8]) {
     let parts = parts(data);
     let mut host = AnalysisHost::default();
@@ -140,7 +142,14 @@ pub fn analyse_file(data: &[u8]) {
         assert!(diagnostic.range.end() <= len, "{diagnostic:?} past the end");
     }
     analysis.symbols(main).expect(cancelled);
-    for offset in offsets(&parts[0]) {
+    analysis.folding_ranges(main).expect(cancelled);
+    analysis.semantic_tokens(main, None).expect(cancelled);
+    let offsets = offsets(&parts[0]);
+    analysis.selection_ranges(main, &offsets).expect(cancelled);
+    for offset in offsets {
+        analysis
+            .semantic_tokens(main, Some(TextRange::new(offset, len)))
+            .expect(cancelled);
         analysis.hover(main, offset).expect(cancelled);
         analysis.completion(main, offset).expect(cancelled);
         analysis.goto_definition(main, offset).expect(cancelled);
@@ -180,272 +189,4 @@ pub fn extract_tree(data: &[u8]) {
     for option in read.flatten() {
         option.ty.description();
     }
-}
-
-/// The whole server, in process: a session of LSP messages made from the
-/// input over in-memory pipes (initialize with the fixture options, then
-/// one message per part: opens, full and ranged edits, requests at
-/// arbitrary positions, settings changes, closes; then shutdown and exit).
-/// Every request must be answered, and the server must exit.
-pub fn server_session(data: &[u8]) {
-    runtime().block_on(async {
-        let session = tokio::time::timeout(Duration::from_secs(20), drive_server(data));
-        session
-            .await
-            .expect("the server answered and exited in time");
-    });
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_stack_size(16 * 1024 * 1024)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    })
-}
-
-/// The fixture options as an options.json file, written once: reading it
-/// is the cheapest way for a new server to get options.
-fn fixture_options_json() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let path =
-            std::env::temp_dir().join(format!("micros-fuzz-options-{}.json", std::process::id()));
-        let json = micros_options::json::to_json(&fixture_options(), true);
-        std::fs::write(&path, json).expect("write the fixture options");
-        path
-    })
-}
-
-struct Session {
-    to_server: tokio::io::DuplexStream,
-    from_server: BufReader<tokio::io::DuplexStream>,
-    next_id: i64,
-}
-
-impl Session {
-    async fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.to_server
-            .write_all(frame.as_bytes())
-            .await
-            .expect("the server reads");
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }))
-            .await;
-    }
-
-    async fn receive(&mut self) -> Value {
-        let mut length = None;
-        loop {
-            let mut line = String::new();
-            let read = self.from_server.read_line(&mut line).await;
-            assert!(read.is_ok_and(|n| n > 0), "the server closed its output");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse::<usize>().ok();
-            }
-        }
-        let mut body = vec![0; length.expect("a Content-Length header")];
-        self.from_server
-            .read_exact(&mut body)
-            .await
-            .expect("a whole body");
-        serde_json::from_slice(&body).expect("JSON from the server")
-    }
-
-    /// Wait for the message `matches` accepts, answering the server's own
-    /// requests on the way.
-    async fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let message = self.receive().await;
-            if message.get("method").is_some() && message.get("id").is_some() {
-                let id = message["id"].clone();
-                self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }))
-                    .await;
-            }
-            if matches(&message) {
-                return message;
-            }
-        }
-    }
-
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
-            .await;
-        self.wait_for(|m| m["id"] == id && m.get("method").is_none())
-            .await
-    }
-}
-
-/// A byte of the input as a small number, and the rest.
-fn take(bytes: &[u8]) -> (u32, &[u8]) {
-    match bytes.split_first() {
-        Some((first, rest)) => (u32::from(*first), rest),
-        None => (0, bytes),
-    }
-}
-
-async fn drive_server(data: &[u8]) {
-    let (to_server, server_input) = tokio::io::duplex(1 << 16);
-    let (server_output, from_server) = tokio::io::duplex(1 << 16);
-    let server = tokio::spawn(crate::server::serve(server_input, server_output));
-    let mut session = Session {
-        to_server,
-        from_server: BufReader::new(from_server),
-        next_id: 0,
-    };
-    let options = json!({ "micros": { "options": fixture_options_json() } });
-    session
-        .request(
-            "initialize",
-            json!({ "capabilities": {}, "initializationOptions": options }),
-        )
-        .await;
-    session.notify("initialized", json!({})).await;
-    // The options are loaded in the background; the summary says when.
-    session
-        .wait_for(|m| m["method"] == "window/logMessage")
-        .await;
-
-    let uris = ["file:///fuzz/configuration.nix", "file:///fuzz/module.nix"];
-    let mut versions = [0i32; 2];
-    for (step, part) in data.split(|b| *b == 0).enumerate() {
-        let (op, rest) = take(part);
-        let (which, rest) = take(rest);
-        let doc = (which % 2) as usize;
-        let uri = uris[doc];
-        let text = String::from_utf8_lossy(rest).into_owned();
-        let (line, rest_pos) = take(rest);
-        let (character, _) = take(rest_pos);
-        let position = json!({ "line": line % 16, "character": character });
-        let document = json!({ "uri": uri });
-        if step == 0 || op % 12 == 0 {
-            versions[doc] += 1;
-            session
-                .notify(
-                    "textDocument/didOpen",
-                    json!({ "textDocument": { "uri": uri, "languageId": "nix",
-                                              "version": versions[doc], "text": text } }),
-                )
-                .await;
-            continue;
-        }
-        match op % 12 {
-            1 => {
-                versions[doc] += 1;
-                session
-                    .notify(
-                        "textDocument/didChange",
-                        json!({ "textDocument": { "uri": uri, "version": versions[doc] },
-                                "contentChanges": [{ "text": text }] }),
-                    )
-                    .await;
-            }
-            2 => {
-                versions[doc] += 1;
-                let end = json!({ "line": line % 16 + character % 3, "character": character / 2 });
-                session
-                    .notify(
-                        "textDocument/didChange",
-                        json!({ "textDocument": { "uri": uri, "version": versions[doc] },
-                                "contentChanges": [{ "range": { "start": position, "end": end },
-                                                     "text": text }] }),
-                    )
-                    .await;
-            }
-            3 => {
-                session
-                    .request(
-                        "textDocument/hover",
-                        json!({ "textDocument": document, "position": position }),
-                    )
-                    .await;
-            }
-            4 => {
-                session
-                    .request(
-                        "textDocument/completion",
-                        json!({ "textDocument": document, "position": position }),
-                    )
-                    .await;
-            }
-            5 => {
-                session
-                    .request(
-                        "textDocument/definition",
-                        json!({ "textDocument": document, "position": position }),
-                    )
-                    .await;
-            }
-            6 => {
-                session
-                    .request(
-                        "textDocument/documentSymbol",
-                        json!({ "textDocument": document }),
-                    )
-                    .await;
-            }
-            7 => {
-                session
-                    .request(
-                        "textDocument/codeAction",
-                        json!({ "textDocument": document,
-                                "range": { "start": { "line": 0, "character": 0 }, "end": position },
-                                "context": { "diagnostics": [] } }),
-                    )
-                    .await;
-            }
-            8 => {
-                // Settings: the same options, or a file that is missing
-                // (the server then checks syntax and names only).
-                let options = if character % 2 == 0 {
-                    fixture_options_json().to_path_buf()
-                } else {
-                    PathBuf::from("/nonexistent/options.json")
-                };
-                let settings = json!({ "micros": { "options": options, "eval": false } });
-                session
-                    .notify(
-                        "workspace/didChangeConfiguration",
-                        json!({ "settings": settings }),
-                    )
-                    .await;
-            }
-            9 => {
-                session
-                    .notify("textDocument/didClose", json!({ "textDocument": document }))
-                    .await;
-            }
-            10 => {
-                // Raw text as a message body: the transport's guard answers.
-                let frame = format!("Content-Length: {}\r\n\r\n{text}", text.len());
-                session
-                    .to_server
-                    .write_all(frame.as_bytes())
-                    .await
-                    .expect("the server reads");
-            }
-            _ => {
-                session
-                    .request("micros/unknownRequest", json!({ "text": text }))
-                    .await;
-            }
-        }
-    }
-    session.request("shutdown", json!(null)).await;
-    session.notify("exit", json!(null)).await;
-    server.await.expect("the server task ends without a panic");
 }
