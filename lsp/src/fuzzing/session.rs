@@ -257,7 +257,9 @@ async fn drive(data: &[u8]) {
 
     server.await.expect("the server task ends without a panic");
     drop(client);
-    reader.await.expect("the reader ends with the server's output");
+    reader
+        .await
+        .expect("the reader ends with the server's output");
     writer.await.expect("the writer ends with the client");
 }
 
