@@ -3,6 +3,8 @@
 //! Tests that need Nix skip with a message when `nix` is not on PATH;
 //! CI installs it (.ci/steps/70-nix.sh).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 fn micros() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_micros"));
     command.env("NO_COLOR", "1");
+    common::offline_nix(&mut command);
     command
 }
 
@@ -271,7 +274,7 @@ fn a_terminal_gets_one_redrawn_progress_line() {
         "{} build -- --no-link --option substituters '' --option sandbox false",
         env!("CARGO_BIN_EXE_micros")
     );
-    let output = Command::new("script")
+    let output = common::offline_nix(&mut Command::new("script"))
         .args(["-qec", &command, "/dev/null"])
         .current_dir(&dir)
         .env("NO_COLOR", "1")

@@ -36,6 +36,7 @@ fn micros(cache: &Path) -> Command {
         .env("XDG_CACHE_HOME", cache)
         .env_remove("MICROS_SRC")
         .env_remove("MICROS_NIXPKGS");
+    common::offline_nix(&mut command);
     command
 }
 
@@ -385,7 +386,7 @@ fn a_flake_is_evaluated_through_its_micros_input() {
         ),
     )
     .expect("write flake.nix");
-    let lock = Command::new("nix")
+    let lock = common::offline_nix(&mut Command::new("nix"))
         .args(micros_lsp::nix::FEATURES)
         .args(["flake", "lock"])
         .current_dir(&user)

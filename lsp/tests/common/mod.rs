@@ -11,6 +11,20 @@ pub fn fixtures() -> PathBuf {
         .expect("tests/fixtures exists")
 }
 
+/// Nix as these tests need it whatever this machine's nix.conf says:
+/// flakes on, single-user with root owning the store (Debian's nix-bin
+/// installs a nix.conf naming a `nixbld` group it does not create), no
+/// sandbox, nothing to substitute from (everything here is offline).
+#[allow(dead_code)]
+pub fn offline_nix(command: &mut Command) -> &mut Command {
+    command
+        .env(
+            "NIX_CONFIG",
+            "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =\n",
+        )
+        .env_remove("NIX_REMOTE")
+}
+
 /// The upstream trees (MICROS_SRC, MICROS_NIXPKGS) when both are set and
 /// Nix is installed; otherwise `None`, after saying on stderr why `test`
 /// is skipped. Tests that evaluate with real Nix are opt-in this way.
