@@ -24,6 +24,11 @@ use crate::model::{
 /// Submodules nest at most this deep; deeper is almost surely a type that
 /// refers to itself.
 const MAX_SUBMODULE_DEPTH: u32 = 16;
+/// Submodules resolved below one option's type, all levels together: a
+/// submodule whose options are two copies of itself doubles at every level,
+/// which the depth bound alone lets grow to 2^16 (seconds, hundreds of MB).
+/// Real trees resolve a few dozen.
+const MAX_SUBMODULES_PER_OPTION: u32 = 2_000;
 /// Attribute nesting in an `options` tree.
 const MAX_OPTIONS_DEPTH: usize = 64;
 
@@ -1147,6 +1152,15 @@ fn resolve_submodule(
     if inside.len() >= MAX_SUBMODULE_DEPTH as usize {
         return Err(format!(
             "infinite recursion encountered: submodules nest deeper than {MAX_SUBMODULE_DEPTH} levels here"
+        ));
+    }
+    if inside.is_empty() {
+        eval.submodules_resolved = 0;
+    }
+    eval.submodules_resolved += 1;
+    if eval.submodules_resolved > MAX_SUBMODULES_PER_OPTION {
+        return Err(format!(
+            "infinite recursion encountered: this type expands into more than {MAX_SUBMODULES_PER_OPTION} submodules"
         ));
     }
     let mut inside = inside.to_vec();

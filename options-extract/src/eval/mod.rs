@@ -119,6 +119,9 @@ pub struct Evaluator {
     recursions: usize,
     /// Evaluation steps left; bounds the work any input can cause.
     fuel: u64,
+    /// Submodules resolved under the outermost one being resolved now
+    /// (see `resolve_submodule` in extract.rs).
+    pub submodules_resolved: u32,
     pub diagnostics: Vec<EvalDiagnostic>,
     /// The scopes of `let`, `rec` and function calls, whose thunks hold
     /// their scope back: cycles that reference counting never frees. They
@@ -154,6 +157,7 @@ impl Evaluator {
             // of 20,000 options a few hundred thousand. Bulk work (lists,
             // strings) is charged too, so this bounds time and memory.
             fuel: 50_000_000,
+            submodules_resolved: 0,
             diagnostics: Vec::new(),
             cyclic_scopes: Vec::new(),
             cyclic_scopes_pruned: 1024,
