@@ -120,6 +120,9 @@ fn step(step: &str, temp: &Path, env: &[(&str, &str)], path: Option<&Path>) -> O
     command
         .arg(repo().join(".github/action/run.sh"))
         .arg(step)
+        // The check step writes its SARIF into the working directory, as
+        // on a runner; here that is the scratch directory, not the crate.
+        .current_dir(temp)
         .env("RUNNER_TEMP", temp)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_ENV")

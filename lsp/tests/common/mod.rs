@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The project's fixture trees, `tests/fixtures`, as an absolute path.
+#[allow(dead_code)]
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures")
@@ -28,6 +29,7 @@ pub fn offline_nix(command: &mut Command) -> &mut Command {
 /// The upstream trees (MICROS_SRC, MICROS_NIXPKGS) when both are set and
 /// Nix is installed; otherwise `None`, after saying on stderr why `test`
 /// is skipped. Tests that evaluate with real Nix are opt-in this way.
+#[allow(dead_code)]
 pub fn upstream_trees_with_nix(test: &str) -> Option<(PathBuf, PathBuf)> {
     let nix = Command::new("nix")
         .arg("--version")
