@@ -40,6 +40,7 @@ pub enum Code {
     AssertionFailed,
     ModuleWarning,
     UnknownService,
+    PlaintextPassword,
 }
 
 impl Code {
@@ -69,6 +70,7 @@ impl Code {
             Code::AssertionFailed => "assertion-failed",
             Code::ModuleWarning => "module-warning",
             Code::UnknownService => "unknown-service",
+            Code::PlaintextPassword => "plaintext-password",
         }
     }
 
@@ -87,6 +89,7 @@ impl Code {
                 | Code::ImportCycle
                 | Code::ModuleWarning
                 | Code::UnknownService
+                | Code::PlaintextPassword
         )
     }
 

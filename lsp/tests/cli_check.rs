@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use expect_test::expect_file;
+use expect_test::{expect, expect_file};
 use serde_json::{Value, json};
 
 mod common;
@@ -350,7 +350,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, warnings)\n",
         ),
         (
             &[
@@ -819,4 +819,83 @@ fn recursion_is_one_diagnostic_per_file_and_the_check_goes_on() {
         .count();
     assert_eq!(cycles, common::RECURSION_VARIANTS.len(), "{codes:?}");
     assert!(codes.contains(&json!("syntax-error")), "{codes:?}");
+}
+
+/// A plaintext password is reported, and its text appears in no format:
+/// not in messages, not in JSON, SARIF or GitHub annotations, and the human
+/// excerpt (also another finding's on the same line) shows it masked.
+#[test]
+fn no_format_contains_the_password() {
+    const SECRET: &str = "Tr0ub4dor&3";
+    let dir = scratch("password");
+    // micros's own declarations of the two options used (as its
+    // options.json has them).
+    let option = |name: &str, ty: &str| {
+        json!({
+            "declarations": ["micros/modules/system/users.nix"],
+            "description": "",
+            "loc": ["users", "<name>", name],
+            "readOnly": false,
+            "type": ty,
+        })
+    };
+    let options = json!({
+        "users": {
+            "declarations": ["micros/modules/system/users.nix"],
+            "description": "",
+            "loc": ["users"],
+            "readOnly": false,
+            "type": "attribute set of (submodule)",
+        },
+        "users.<name>.password": option("password", "string"),
+        "users.<name>.uid": option("uid", "null or signed integer"),
+    });
+    write(&dir, "options.json", &options.to_string());
+    write(
+        &dir,
+        "configuration.nix",
+        &format!(
+            r#"{{ ... }}: {{
+  users.alice = {{ uidd = 1; password = "{SECRET}"; }};
+  users.bob.password = "!";
+}}
+"#
+        ),
+    );
+    let check = || {
+        let mut command = micros(&dir);
+        command.args(["--options", "options.json", "configuration.nix"]);
+        command
+    };
+    for format in ["human", "json", "sarif", "github"] {
+        let output = run(check().args(["--format", format]));
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(stdout.contains("plaintext-password"), "{format}: {stdout}");
+        for part in [SECRET, "Tr0ub", "4dor"] {
+            assert!(
+                !stdout.contains(part) && !stderr.contains(part),
+                "{format} shows the password: {stdout}{stderr}"
+            );
+        }
+    }
+    let output = run(&mut check());
+    expect![[r#"
+        error[unknown-option]: the option `users.alice.uidd` does not exist
+          --> configuration.nix:2:19
+          |
+        2 |   users.alice = { uidd = 1; password = "********"; };
+          |                   ^^^^
+          = help: did you mean `users.alice.uid`?
+
+        warning[plaintext-password]: `users.alice.password` is a password in plain text: it goes into /etc/shadow as written, through the world-readable Nix store
+          --> configuration.nix:2:40
+          |
+        2 |   users.alice = { uidd = 1; password = "********"; };
+          |                                        ^^^^^^^^^^
+          = help: set a crypt(3) hash made with `mkpasswd` (e.g. `mkpasswd -m yescrypt`); "" allows logging in without a password, "!" disables password login
+
+        error: 1 error, 1 warning in 1 of 1 file
+    "#]]
+    .assert_eq(&text(&output.stdout));
 }

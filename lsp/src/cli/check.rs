@@ -187,8 +187,10 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
         .collect();
     let mut sources_read = Vec::new();
     for checked in outcome.files {
-        findings.extend(file_findings(&checked, &policy));
-        sources_read.push((checked.path, checked.text));
+        // Excerpts are cut from a text in which passwords are masked.
+        let masked = crate::ide::passwords::mask(&checked.text, &checked.diagnostics);
+        findings.extend(file_findings(&checked, &policy, &masked));
+        sources_read.push((checked.path, masked.text));
     }
 
     let color = match args.color {
@@ -231,7 +233,11 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
 
 /// The file's diagnostics as reported: the policy decides each code, and a
 /// `# micros-check: allow(code)` comment on the line before drops it.
-fn file_findings(checked: &engine::Checked, policy: &Policy) -> Vec<Finding> {
+fn file_findings(
+    checked: &engine::Checked,
+    policy: &Policy,
+    masked: &crate::ide::passwords::Masked,
+) -> Vec<Finding> {
     let index = LineIndex::new(&checked.text);
     let lines: Vec<&str> = checked.text.lines().collect();
     let mut out = Vec::new();
@@ -254,7 +260,10 @@ fn file_findings(checked: &engine::Checked, policy: &Policy) -> Vec<Finding> {
             file: Some(checked.path.clone()),
             start,
             end,
-            range: (d.range.start().into(), d.range.end().into()),
+            range: (
+                masked.offset(d.range.start().into()),
+                masked.offset(d.range.end().into()),
+            ),
             severity,
             code,
             message: d.message.clone(),

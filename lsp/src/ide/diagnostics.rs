@@ -102,6 +102,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let is_module = *crate::systems::is_module(db, file);
     if is_module {
         recursion(db, file, map, &mut out);
+        out.extend(super::passwords::plaintext_passwords(db, file));
     }
     let definitions = db::resolution(db, file)
         .diagnostics

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 24] = [
+pub const CODES: [Code; 25] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -42,6 +42,7 @@ pub const CODES: [Code; 24] = [
     Code::AssertionFailed,
     Code::ModuleWarning,
     Code::UnknownService,
+    Code::PlaintextPassword,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -79,6 +80,9 @@ pub fn description(code: Code) -> &'static str {
         Code::AssertionFailed => "An assertion of micros's modules fails for this system.",
         Code::ModuleWarning => "A module of micros warns about this system.",
         Code::UnknownService => "A service depends on a service that its system does not define.",
+        Code::PlaintextPassword => {
+            "A user's password is written in plain text instead of as a crypt(3) hash."
+        }
     }
 }
 
