@@ -98,7 +98,7 @@ fn main() {
         for _ in 0..ROUNDS {
             let index = OptionIndex::new(set.clone(), true);
             let start = Instant::now();
-            let outcome = engine::analyze(index, &paths, &[], jobs, &|_| false);
+            let outcome = engine::analyze(index, Default::default(), &paths, &[], jobs, &|_| false);
             times.push(start.elapsed());
             let found: usize = outcome.files.iter().map(|f| f.diagnostics.len()).sum();
             assert_eq!(outcome.files.len(), FILES);

@@ -29,6 +29,10 @@ pub struct Workspace {
     pub options: Arc<OptionIndex>,
     #[returns(ref)]
     pub files: Vec<File>,
+    /// What git leaves out of the work trees around the flakes (empty
+    /// outside git).
+    #[returns(ref)]
+    pub git: Arc<crate::git::GitState>,
 }
 
 #[salsa::db]
@@ -260,7 +264,12 @@ impl Default for RootDatabase {
             last_parses: Arc::default(),
             log,
         };
-        let workspace = Workspace::new(&db, Arc::new(OptionIndex::default()), Vec::new());
+        let workspace = Workspace::new(
+            &db,
+            Arc::new(OptionIndex::default()),
+            Vec::new(),
+            Arc::default(),
+        );
         db.workspace = Some(workspace);
         db
     }

@@ -6,6 +6,7 @@ pub mod cond;
 pub mod db;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod ide;
 pub mod import_graph;
 pub mod lower;

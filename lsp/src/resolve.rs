@@ -41,6 +41,7 @@ pub enum Code {
     ModuleWarning,
     UnknownService,
     PlaintextPassword,
+    UntrackedFile,
 }
 
 impl Code {
@@ -71,6 +72,7 @@ impl Code {
             Code::ModuleWarning => "module-warning",
             Code::UnknownService => "unknown-service",
             Code::PlaintextPassword => "plaintext-password",
+            Code::UntrackedFile => "untracked-file",
         }
     }
 
@@ -90,6 +92,7 @@ impl Code {
                 | Code::ModuleWarning
                 | Code::UnknownService
                 | Code::PlaintextPassword
+                | Code::UntrackedFile
         )
     }
 

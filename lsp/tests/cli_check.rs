@@ -19,6 +19,9 @@ fn micros(dir: &Path) -> Command {
         .env_remove("MICROS_SRC")
         .env_remove("MICROS_NIXPKGS")
         .env("NO_COLOR", "1")
+        // The scratch projects sit in this repository's ignored target/:
+        // git is not to find it from there (tests that want git init one).
+        .env("GIT_CEILING_DIRECTORIES", scratch_root())
         .arg("check");
     command
 }
@@ -59,10 +62,12 @@ fn assert_starts(output: &[u8], prefix: &str) {
     assert!(output.starts_with(prefix), "{output}");
 }
 
+fn scratch_root() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli_check")
+}
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_check")
-        .join(name);
+    let dir = scratch_root().join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir.canonicalize().unwrap()
@@ -350,7 +355,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, untracked-file, warnings)\n",
         ),
         (
             &[
@@ -898,4 +903,116 @@ fn no_format_contains_the_password() {
         error: 1 error, 1 warning in 1 of 1 file
     "#]]
     .assert_eq(&text(&output.stdout));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = run(Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CEILING_DIRECTORIES", scratch_root()));
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        text(&output.stderr)
+    );
+}
+
+fn has_git() -> bool {
+    let found = Command::new("git").arg("--version").output().is_ok();
+    if !found {
+        eprintln!("skipped: no git on PATH");
+    }
+    found
+}
+
+/// In a git work tree, the files a flake uses that git does not track are
+/// reported where they are named; tracked and intent-to-add files are not;
+/// and git's index is left as it was.
+#[test]
+fn files_git_does_not_track_are_reported() {
+    if !has_git() {
+        return;
+    }
+    let dir = scratch("untracked");
+    write(
+        &dir,
+        "flake.nix",
+        &FLAKE.replace(
+            "./configuration.nix",
+            "./configuration.nix ./hardware-configuration.nix",
+        ),
+    );
+    write(
+        &dir,
+        "configuration.nix",
+        "{ ... }: {\n  imports = [ ./users.nix ./secret.nix ];\n}\n",
+    );
+    write(&dir, "hardware-configuration.nix", "{ ... }: { }\n");
+    write(&dir, "users.nix", "{ ... }: { }\n");
+    write(&dir, "secret.nix", "{ ... }: { }\n");
+    write(&dir, ".gitignore", "secret.nix\n");
+    git(&dir, &["init", "-q"]);
+    git(
+        &dir,
+        &["add", "flake.nix", "configuration.nix", ".gitignore"],
+    );
+    git(
+        &dir,
+        &["add", "--intent-to-add", "hardware-configuration.nix"],
+    );
+    let index = std::fs::read(dir.join(".git/index")).unwrap();
+
+    let output = run(check(&dir).args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let found: Vec<(Value, Value, Value)> = serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "untracked-file")
+        .map(|d| (d["file"].clone(), d["line"].clone(), d["message"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                json!("configuration.nix"),
+                json!(2),
+                json!(
+                    "`./users.nix` is not tracked by git: nix will not see this file; run `git add users.nix`"
+                )
+            ),
+            (
+                json!("configuration.nix"),
+                json!(2),
+                json!(
+                    "`./secret.nix` is ignored by git: nix will not see this file; run `git add -f secret.nix` if it belongs to the system"
+                )
+            ),
+        ]
+    );
+    assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), index);
+
+    // Once added, nothing.
+    git(&dir, &["add", "users.nix"]);
+    git(&dir, &["add", "-f", "secret.nix"]);
+    let output = run(check(&dir).args(["--format", "json"]));
+    assert_eq!(field(&output, "code"), Vec::<Value>::new());
+}
+
+/// Outside a git work tree there is nothing to say.
+#[test]
+fn without_git_nothing_is_untracked() {
+    let dir = scratch("no-git");
+    write(&dir, "flake.nix", FLAKE);
+    write(
+        &dir,
+        "configuration.nix",
+        "{ ... }: { imports = [ ./users.nix ]; }\n",
+    );
+    write(&dir, "users.nix", "{ ... }: { }\n");
+    let output = run(&mut check(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert_eq!(text(&output.stdout), "ok: 3 files checked\n");
 }

@@ -215,3 +215,41 @@ fn a_new_flake_lock_reloads_the_options_from_the_new_micros() {
     diagnostics_until(&mut client, &config, |c| c.is_empty());
     client.shutdown();
 }
+
+/// In a git work tree, the editor shows `untracked-file` where a module
+/// names a file git does not track, and takes it away once `git add` (a
+/// change of .git/index) tracks it.
+#[test]
+fn a_file_git_does_not_track_until_it_is_added() {
+    let root = scratch("watch-git");
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output();
+        match output {
+            Ok(output) => output.status.success(),
+            Err(_) => false,
+        }
+    };
+    if !git(&["init", "-q"]) {
+        eprintln!("skipped: no git");
+        return;
+    }
+    let flake = "{\n  outputs = { micros, ... }: {\n    packages.x86_64-linux.default = (micros.lib.microsSystem {\n      modules = [ ./configuration.nix ];\n    }).config.system.build.image;\n  };\n}\n";
+    std::fs::write(root.join("flake.nix"), flake).unwrap();
+    let config = root.join("configuration.nix");
+    let text = "{ ... }: {\n  imports = [ ./module.nix ];\n}\n";
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(root.join("module.nix"), MODULE).unwrap();
+    assert!(git(&["add", "flake.nix", "configuration.nix"]));
+    let mut client =
+        Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
+    client.open(&config, text);
+    diagnostics_until(&mut client, &config, |c| c == ["untracked-file"]);
+    assert!(git(&["add", "--intent-to-add", "module.nix"]));
+    changed(&mut client, &root.join(".git/index"), CHANGED);
+    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.shutdown();
+}

@@ -165,7 +165,16 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
         Some(root) if !whole_flake => vec![root.join("flake.nix")],
         _ => Vec::new(),
     };
-    let mut outcome = engine::analyze(index, &targets, &context, jobs, &report_import);
+    // What git leaves out of the work tree around the flake (Nix copies
+    // the tracked files only).
+    let git = crate::git::GitState {
+        trees: root
+            .as_deref()
+            .and_then(crate::nix::git::work_tree)
+            .into_iter()
+            .collect(),
+    };
+    let mut outcome = engine::analyze(index, git, &targets, &context, jobs, &report_import);
     outcome.files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut findings: Vec<Finding> = notes

@@ -137,6 +137,7 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             related: Vec::new(),
         });
     }
+    out.extend(super::untracked::untracked_files(db, file));
     if crate::systems::is_flake(file.path(db))
         && let Some((range, message)) = &crate::systems::flake_model(db, file).unsupported
     {

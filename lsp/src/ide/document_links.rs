@@ -40,25 +40,10 @@ pub fn document_links(
     let root = db::parse(db, file).root();
     let dir = file.path(db).parent().unwrap_or(Path::new("/"));
     let mut links = Vec::new();
-    for token in root
-        .syntax()
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-    {
-        let literal = match token.kind() {
-            SyntaxKind::TOKEN_PATH_REL | SyntaxKind::TOKEN_PATH_ABS => token.text(),
-            _ => continue,
-        };
-        // `./dir/${name}.nix`: where it points is not known.
-        let whole_path = token
-            .parent()
-            .is_some_and(|p| p.text_range() == token.text_range());
-        if !whole_path {
-            continue;
-        }
+    for (range, literal, _) in path_literals(&root) {
         if let Some(target) = existing(&dir.join(literal), kind) {
             links.push(DocumentLink {
-                range: token.text_range(),
+                range,
                 target: LinkTarget::File(target),
             });
         }
@@ -82,6 +67,27 @@ pub fn document_links(
     }
     links.sort_by_key(|l| l.range.start());
     links
+}
+
+/// Every path literal written out whole (not `./dir/${name}.nix`, whose
+/// target is not known): its range, its text, and whether it is relative.
+pub(crate) fn path_literals(root: &ast::Root) -> Vec<(TextRange, String, bool)> {
+    root.syntax()
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|token| {
+            matches!(
+                token.kind(),
+                SyntaxKind::TOKEN_PATH_REL | SyntaxKind::TOKEN_PATH_ABS
+            ) && token
+                .parent()
+                .is_some_and(|p| p.text_range() == token.text_range())
+        })
+        .map(|token| {
+            let relative = token.kind() == SyntaxKind::TOKEN_PATH_REL;
+            (token.text_range(), token.text().to_string(), relative)
+        })
+        .collect()
 }
 
 /// The file a path names: itself, or a directory's `default.nix` (what

@@ -21,6 +21,7 @@ pub mod rename;
 pub mod selection_range;
 pub mod semantic_tokens;
 pub mod symbols;
+pub mod untracked;
 pub mod workspace_symbols;
 
 use std::collections::HashMap;
@@ -49,6 +50,14 @@ impl AnalysisHost {
     pub fn set_options(&mut self, index: OptionIndex) {
         let workspace = crate::db::Db::workspace(&self.db);
         workspace.set_options(&mut self.db).to(Arc::new(index));
+    }
+
+    /// What git leaves out of the workspace's work trees.
+    pub fn set_git(&mut self, git: crate::git::GitState) {
+        let workspace = crate::db::Db::workspace(&self.db);
+        if workspace.git(&self.db).as_ref() != &git {
+            workspace.set_git(&mut self.db).to(Arc::new(git));
+        }
     }
 
     /// Add or change a file; returns its handle.

@@ -4,6 +4,7 @@
 //! runs the flake's code.
 
 pub mod eval;
+pub mod git;
 pub mod log;
 pub mod process;
 pub mod source_map;

@@ -52,6 +52,10 @@ struct State {
     semantic_result_count: u64,
     /// Directories already searched for the flake around a document.
     flake_dirs_searched: std::collections::HashSet<PathBuf>,
+    /// The flakes' directories git was last asked about, and a count of
+    /// the asks (only the newest answer is used).
+    git_dirs: Vec<PathBuf>,
+    git_generation: u64,
 }
 
 #[derive(Clone)]
@@ -427,6 +431,7 @@ impl LanguageServer for Backend {
             params.text_document.text,
             params.text_document.version,
         );
+        self.spawn_git(false);
         self.publish(path).await;
     }
 

@@ -37,6 +37,7 @@ impl Support {
 struct Consequences {
     reload_options: bool,
     reread_all: bool,
+    ask_git: bool,
 }
 
 impl Backend {
@@ -117,6 +118,10 @@ impl Backend {
                     consequences.reread_all = true;
                     continue;
                 }
+                if change.typ != FileChangeType::CHANGED {
+                    // A new or deleted file is new or gone for git too.
+                    consequences.ask_git = true;
+                }
                 if state.option_roots.iter().any(|root| path.starts_with(root)) {
                     consequences.reload_options = true;
                 }
@@ -150,7 +155,55 @@ impl Backend {
         if consequences.reload_options {
             self.spawn_load_options();
         }
+        if consequences.reread_all || consequences.ask_git {
+            self.spawn_git(true);
+        }
         self.publish_all().await;
+    }
+
+    /// Ask git, in the background, what it leaves out of the work trees
+    /// around the workspace's flakes (`untracked-file`), then check the open
+    /// documents again. Unless `again`, only when the flakes changed.
+    pub(super) fn spawn_git(&self, again: bool) {
+        let (dirs, generation) = {
+            let mut state = self.lock();
+            let mut dirs: Vec<PathBuf> = state
+                .host
+                .paths()
+                .into_iter()
+                .filter(|p| crate::systems::is_flake(p))
+                .filter_map(|p| p.parent().map(PathBuf::from))
+                .collect();
+            dirs.sort();
+            if dirs.is_empty() || (!again && dirs == state.git_dirs) {
+                return;
+            }
+            state.git_dirs = dirs.clone();
+            state.git_generation += 1;
+            (dirs, state.git_generation)
+        };
+        let backend = self.clone();
+        tokio::spawn(async move {
+            let trees = backend.blocking(move || {
+                let mut trees: Vec<crate::git::WorkTree> = Vec::new();
+                for dir in dirs {
+                    if trees.iter().any(|tree| dir.starts_with(&tree.top)) {
+                        continue;
+                    }
+                    trees.extend(crate::nix::git::work_tree(&dir));
+                }
+                trees
+            });
+            let Ok(trees) = trees.await else { return };
+            {
+                let mut state = backend.lock();
+                if state.git_generation != generation {
+                    return;
+                }
+                state.host.set_git(crate::git::GitState { trees });
+            }
+            backend.publish_all().await;
+        });
     }
 }
 

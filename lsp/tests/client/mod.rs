@@ -49,7 +49,10 @@ impl Client {
         let mut command = Command::new(env!("CARGO_BIN_EXE_micros-lsp"));
         command
             .env_remove("MICROS_SRC")
-            .env_remove("MICROS_NIXPKGS");
+            .env_remove("MICROS_NIXPKGS")
+            // Scratch directories sit in this repository's ignored target/:
+            // git is not to find it from there.
+            .env("GIT_CEILING_DIRECTORIES", env!("CARGO_TARGET_TMPDIR"));
         configure(&mut command);
         Client {
             lsp: LspProcess::spawn(command).expect("start micros-lsp"),

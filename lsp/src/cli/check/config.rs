@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 25] = [
+pub const CODES: [Code; 26] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -43,6 +43,7 @@ pub const CODES: [Code; 25] = [
     Code::ModuleWarning,
     Code::UnknownService,
     Code::PlaintextPassword,
+    Code::UntrackedFile,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -82,6 +83,9 @@ pub fn description(code: Code) -> &'static str {
         Code::UnknownService => "A service depends on a service that its system does not define.",
         Code::PlaintextPassword => {
             "A user's password is written in plain text instead of as a crypt(3) hash."
+        }
+        Code::UntrackedFile => {
+            "A file the flake uses is not tracked by git, so Nix does not see it."
         }
     }
 }

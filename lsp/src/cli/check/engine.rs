@@ -52,6 +52,7 @@ pub struct Outcome {
 /// paths given) are read the same way, and not reported.
 pub fn analyze(
     index: OptionIndex,
+    git: crate::git::GitState,
     targets: &[PathBuf],
     context: &[PathBuf],
     jobs: usize,
@@ -62,6 +63,7 @@ pub fn analyze(
     let mut db = RootDatabase::default();
     let workspace = db.workspace();
     workspace.set_options(&mut db).to(Arc::new(index));
+    workspace.set_git(&mut db).to(Arc::new(git));
 
     let texts = parallel(vec![(); jobs], targets, |(), path| read_source(path));
     let mut known: HashMap<PathBuf, File> = HashMap::new();
