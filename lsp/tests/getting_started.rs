@@ -47,3 +47,135 @@ fn the_template_configuration_has_no_diagnostics() {
         assert!(diagnostics.is_empty(), "{name}: {diagnostics:#?}");
     }
 }
+
+/// The three files of MicrOS's getting-started guide, exactly as it prints
+/// them: read from the guide itself (`MICROS_GUIDE`, or the shared copy
+/// beside the repository), never copied into this repository.
+fn guide_files() -> Option<Vec<(&'static str, String)>> {
+    let candidates = [
+        std::env::var_os("MICROS_GUIDE").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed/getting-started.txt")),
+        Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seed/getting-started.txt"),
+        ),
+    ];
+    let text = candidates
+        .into_iter()
+        .flatten()
+        .find_map(|path| std::fs::read_to_string(path).ok())?;
+    // Each file is a block from a line starting with `{` to a line `}`.
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.starts_with('{') => current = Some(format!("{line}\n")),
+            None => {}
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+                if line == "}" {
+                    blocks.push(current.take().unwrap_or_default());
+                }
+            }
+        }
+    }
+    assert_eq!(blocks.len(), 3, "the guide shows three files");
+    let names = [
+        "flake.nix",
+        "configuration.nix",
+        "hardware-configuration.nix",
+    ];
+    Some(names.into_iter().zip(blocks).collect())
+}
+
+/// `micros check` in `dir` against the real sources: its exit status and
+/// what it printed.
+fn check_with_sources(dir: &Path, micros: &Path, nixpkgs: &Path) -> (Option<i32>, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_micros"))
+        .current_dir(dir)
+        .arg("check")
+        .arg("--micros")
+        .arg(micros)
+        .arg("--nixpkgs")
+        .arg(nixpkgs)
+        .env("NO_COLOR", "1")
+        .env("GIT_CEILING_DIRECTORIES", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run micros");
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+fn sources() -> Option<(PathBuf, PathBuf)> {
+    let get = |name| {
+        std::env::var_os(name)
+            .filter(|v: &std::ffi::OsString| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match (get("MICROS_SRC"), get("MICROS_NIXPKGS")) {
+        (Some(micros), Some(nixpkgs)) => Some((micros, nixpkgs)),
+        _ => {
+            eprintln!(
+                "skipped: set MICROS_SRC and MICROS_NIXPKGS to check against the real options"
+            );
+            None
+        }
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The guide's flake.nix, configuration.nix and hardware-configuration.nix,
+/// as a flake, check clean: no error, no warning, in any file.
+#[test]
+fn the_guides_three_files_check_clean() {
+    let Some((micros, nixpkgs)) = sources() else {
+        return;
+    };
+    let Some(files) = guide_files() else {
+        eprintln!("skipped: the getting-started guide was not found (set MICROS_GUIDE)");
+        return;
+    };
+    let dir = scratch("guide");
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let (status, output) = check_with_sources(&dir, &micros, &nixpkgs);
+    assert_eq!(output, "ok: 3 files checked\n");
+    assert_eq!(status, Some(0));
+}
+
+/// What `micros init` writes, and `micros init --container`, check clean.
+#[test]
+fn what_micros_init_writes_checks_clean() {
+    let Some((micros, nixpkgs)) = sources() else {
+        return;
+    };
+    for (name, args, count) in [
+        ("init", &["init"][..], 3),
+        ("init-container", &["init", "--container"][..], 2),
+    ] {
+        let dir = scratch(name);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_micros"))
+            .current_dir(&dir)
+            .args(args)
+            .env("GIT_CEILING_DIRECTORIES", env!("CARGO_TARGET_TMPDIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (status, output) = check_with_sources(&dir, &micros, &nixpkgs);
+        assert_eq!(output, format!("ok: {count} files checked\n"), "{name}");
+        assert_eq!(status, Some(0));
+    }
+}

@@ -183,12 +183,25 @@ fn locate(
     }
     let how = names.how(input, env);
     let Some(lock) = find_flake_lock(start) else {
-        return Err(SourceError {
-            what: input,
-            message: format!(
+        // A flake not locked yet (fresh from `micros init` or `nix flake
+        // init`): `nix flake lock` is the fix.
+        let unlocked = start
+            .ancestors()
+            .map(|dir| dir.join("flake.nix"))
+            .find(|flake| flake.is_file());
+        let message = match unlocked {
+            Some(flake) => format!(
+                "the {input} source tree was not found: {} has no flake.lock yet (run `nix flake lock`), or {how}",
+                flake.display()
+            ),
+            None => format!(
                 "the {input} source tree was not found: no flake.lock above {}; {how}",
                 start.display()
             ),
+        };
+        return Err(SourceError {
+            what: input,
+            message,
         });
     };
     let dir = locked_input_store_path(&lock, input).map_err(|m| SourceError {

@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod eval;
 pub mod fetch;
+pub mod init;
 pub mod options;
 
 use std::io::IsTerminal;
@@ -35,6 +36,9 @@ pub enum Command {
     /// them only when they match its narHash (for machines without Nix; the
     /// only command that uses the network). Prints MICROS_SRC=... lines.
     FetchSources(fetch::FetchArgs),
+    /// Write a new MicrOS configuration (flake.nix, configuration.nix,
+    /// hardware-configuration.nix) into DIR, offline; never overwrites.
+    Init(init::InitArgs),
     /// Run the language server on stdin/stdout (the same as `micros-lsp`).
     Lsp,
 }
@@ -69,6 +73,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args, color),
         Command::FetchSources(args) => fetch::run(&args),
+        Command::Init(args) => init::run(&args),
         Command::Lsp => return crate::server::main(),
     };
     ExitCode::from(status)

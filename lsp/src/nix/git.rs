@@ -54,3 +54,40 @@ fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let finished = process::run(command, limits, &mut |_| Control::Continue).ok()?;
     finished.status.success().then_some(finished.stdout)
 }
+
+/// Stage new files the way `nix flake init` does (`git add
+/// --intent-to-add`), so that Nix sees them: `Ok(false)` when `dir` is in
+/// no work tree, `Err` with git's words when staging fails.
+pub fn intent_to_add(dir: &Path, files: &[&str]) -> Result<bool, String> {
+    if git(dir, &["rev-parse", "--show-toplevel"]).is_none() {
+        return Ok(false);
+    }
+    let mut command = Command::new("git");
+    command
+        .arg("-C")
+        .arg(dir)
+        .args(["add", "--intent-to-add", "--"])
+        .args(files);
+    let limits = Limits {
+        timeout: Some(TIMEOUT),
+        memory_bytes: None,
+    };
+    let mut said = String::new();
+    let finished = process::run(command, limits, &mut |line| {
+        said.push_str(line.trim_end());
+        said.push(' ');
+        Control::Continue
+    })
+    .map_err(|e| match e {
+        process::RunError::NotFound => "git is not installed".to_string(),
+        process::RunError::Spawn(e) => format!("cannot run git: {e}"),
+        process::RunError::TimedOut(limit) => {
+            format!("git did not finish within {} s", limit.as_secs())
+        }
+    })?;
+    if finished.status.success() {
+        Ok(true)
+    } else {
+        Err(said.trim_end().to_string())
+    }
+}
