@@ -98,7 +98,16 @@ fn main() {
         for _ in 0..ROUNDS {
             let index = OptionIndex::new(set.clone(), true);
             let start = Instant::now();
-            let outcome = engine::analyze(index, Default::default(), &paths, &[], jobs, &|_| false);
+            let outcome = engine::analyze(
+                index,
+                Default::default(),
+                &paths,
+                &[],
+                jobs,
+                &|_| false,
+                None,
+            )
+            .expect("analysis");
             times.push(start.elapsed());
             let found: usize = outcome.files.iter().map(|f| f.diagnostics.len()).sum();
             assert_eq!(outcome.files.len(), FILES);

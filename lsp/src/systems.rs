@@ -257,17 +257,20 @@ impl Related {
     }
 }
 
-/// The findings of the systems that reach a file, at places in it. One
-/// that holds in only some of those systems names them (as do conflicts,
-/// always).
-pub fn findings_for(db: &dyn Db, file: File) -> Vec<analysis::Finding> {
-    let reaching: Vec<SystemRef> = if is_flake(file.path(db)) {
+/// The findings of the systems that reach a file (or of the one system
+/// `only`, if it reaches it), at places in it. One that holds in only some
+/// of those systems names them (as do conflicts, always).
+pub fn findings_for(db: &dyn Db, file: File, only: Option<SystemRef>) -> Vec<analysis::Finding> {
+    let mut reaching: Vec<SystemRef> = if is_flake(file.path(db)) {
         (0..flake_model(db, file).systems.len())
             .map(|index| SystemRef { flake: file, index })
             .collect()
     } else {
         systems_of(db, file).to_vec()
     };
+    if let Some(only) = only {
+        reaching.retain(|system| *system == only);
+    }
     let mut groups: Vec<(analysis::Finding, Vec<String>)> = Vec::new();
     for reach in &reaching {
         let name = &system(db, *reach).name;
@@ -394,6 +397,60 @@ mod tests {
             /configuration.nix 1:17-1:24 unknown-option: the option `servics` does not exist
         "#]]
         .assert_eq(&diagnostics(&format!("{FLAKE}{configuration}")));
+    }
+}
+
+#[cfg(test)]
+mod facts_tests {
+    use super::analysis::{Facts, system_facts};
+    use crate::ide::fixture::fixture;
+
+    fn facts(text: &str) -> Vec<(String, Facts)> {
+        let f = fixture(text);
+        let db = f.host.db();
+        let flake = f.host.file(std::path::Path::new("/flake.nix")).unwrap();
+        let model = super::flake_model(db, flake);
+        model
+            .systems
+            .iter()
+            .map(|s| s.name.clone())
+            .zip(system_facts(db, flake).iter().cloned())
+            .collect()
+    }
+
+    #[test]
+    fn container_and_platform_as_the_template_sets_them() {
+        let found = facts(
+            r#"#- /flake.nix
+{
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.default = (micros.lib.microsSystem {
+      modules = [ ./configuration.nix { nixpkgs.hostPlatform = { system = "x86_64-linux"; }; } ];
+    }).config.system.build.image;
+    packages.x86_64-linux.container = (micros.lib.microsSystem {
+      modules = [ ./configuration.nix { boot.isContainer = true; nixpkgs.hostPlatform = "x86_64-unknown-linux-musl"; } ];
+    }).config.system.build.ociImage;
+    packages.x86_64-linux.unsure = (micros.lib.microsSystem {
+      modules = [ ./configuration.nix ({ lib, ... }: { boot.isContainer = lib.mkIf (builtins.pathExists ./x) true; }) ];
+    }).config.system.build.image;
+  };
+}
+#- /configuration.nix
+{ services.getty.enable = true; }
+"#,
+        );
+        let show: Vec<String> = found
+            .iter()
+            .map(|(name, f)| format!("{name} {:?} {:?}", f.container, f.platform))
+            .collect();
+        assert_eq!(
+            show,
+            [
+                r#"packages.x86_64-linux.container Some(true) Some("x86_64-unknown-linux-musl")"#,
+                r#"packages.x86_64-linux.default Some(false) Some("x86_64-linux")"#,
+                "packages.x86_64-linux.unsure None None",
+            ]
+        );
     }
 }
 

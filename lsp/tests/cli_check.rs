@@ -1016,3 +1016,92 @@ fn without_git_nothing_is_untracked() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     assert_eq!(text(&output.stdout), "ok: 3 files checked\n");
 }
+
+/// tests/fixtures/systems: two images sharing configuration.nix; the
+/// default one also has hardware-configuration.nix, whose domain conflicts.
+fn systems_fixture() -> PathBuf {
+    fixtures().join("systems")
+}
+
+/// SARIF carries a conflict with both definitions: the one reported, and
+/// the other as a related location.
+#[test]
+fn sarif_carries_conflicting_definitions_with_both_locations() {
+    let output = run(check(&systems_fixture()).args(["--format", "sarif"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let sarif: Value = serde_json::from_slice(&output.stdout).expect("SARIF");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let conflicts: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "conflicting-definitions")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{results:#?}");
+    let conflict = conflicts[0];
+    let place = |location: &Value| {
+        let physical = &location["physicalLocation"];
+        format!(
+            "{}:{}:{}-{}",
+            physical["artifactLocation"]["uri"].as_str().unwrap_or("?"),
+            physical["region"]["startLine"],
+            physical["region"]["startColumn"],
+            physical["region"]["endColumn"],
+        )
+    };
+    assert_eq!(
+        place(&conflict["locations"][0]),
+        "hardware-configuration.nix:2:23-36"
+    );
+    assert_eq!(
+        place(&conflict["relatedLocations"][0]),
+        "configuration.nix:3:23-36"
+    );
+    assert_eq!(
+        conflict["relatedLocations"][0]["message"]["text"],
+        "also defined here: \"example.org\""
+    );
+    assert!(
+        conflict["message"]["text"]
+            .as_str()
+            .is_some_and(|m| m.contains("(in packages.x86_64-linux.default)")),
+        "{conflict:#?}"
+    );
+}
+
+/// `--system NAME` checks that system's files, with its findings only.
+#[test]
+fn one_system_by_name() {
+    let dir = systems_fixture();
+    let findings = |system: &str| {
+        let output = run(check(&dir).args(["--format", "json", "--system", system]));
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        let files = field(&output, "file");
+        let codes = field(&output, "code");
+        files
+            .iter()
+            .zip(codes)
+            .map(|(f, c)| {
+                format!(
+                    "{} {}",
+                    f.as_str().unwrap_or("?"),
+                    c.as_str().unwrap_or("?")
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The container: its inline module's mistake, not the default image's
+    // conflict.
+    assert_eq!(findings("container"), ["flake.nix type-mismatch"]);
+    assert_eq!(
+        findings("packages.x86_64-linux.default"),
+        ["hardware-configuration.nix conflicting-definitions"]
+    );
+    let output = run(check(&dir).args(["--format", "json", "--system", "container"]));
+    // Its three files: flake.nix, configuration.nix and what that imports.
+    assert_eq!(text(&output.stderr), "error: 1 error in 1 of 3 files\n");
+    let output = run(check(&dir).args(["--system", "iso"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: no system `iso` in flake.nix (its systems: packages.x86_64-linux.container, packages.x86_64-linux.default)\n"
+    );
+}

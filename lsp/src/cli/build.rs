@@ -22,8 +22,10 @@ pub struct BuildArgs {
     /// of the default image (`packages.<system>.default`).
     #[arg(long)]
     pub container: bool,
-    /// The flake to build: a directory or a flake reference.
-    #[arg(value_name = "FLAKE_REF", default_value = ".")]
+    /// What to build: a flake (a directory or a flake reference), one of
+    /// the current flake's systems by the name `micros systems` lists (or
+    /// its end: `container`), or both: `DIR#NAME`.
+    #[arg(value_name = "FLAKE_REF|NAME", default_value = ".")]
     pub flake: String,
     /// Remote builders for Nix (`--builders`), e.g.
     /// "ssh://builder x86_64-linux - 8"; see the book's chapter on building.
@@ -48,17 +50,81 @@ pub struct BuildArgs {
     pub nix_args: Vec<String>,
 }
 
+/// What the argument names: the flake, and a system's name when one is
+/// given (`NAME`, `FLAKE#NAME`). A directory, `.`, and anything with a
+/// `/` or a `:` is a flake.
+fn split_target(target: &str) -> (&str, Option<&str>) {
+    if let Some((flake, name)) = target.split_once('#') {
+        return (if flake.is_empty() { "." } else { flake }, Some(name));
+    }
+    let is_flake = target == "."
+        || target == ".."
+        || target.contains(['/', ':'])
+        || Path::new(target).is_dir();
+    if is_flake {
+        (target, None)
+    } else {
+        (".", Some(target))
+    }
+}
+
+/// The attribute of a system `name` means in a local flake: the output
+/// of the system whose name it is or ends (`container`), or a path below
+/// one (`nixosConfigurations.web.config.system.build.ociImage`).
+fn system_attribute(dir: &Path, name: &str) -> Result<String, String> {
+    use rowan::ast::AstNode;
+    let path = dir.join("flake.nix");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let (green, _) = micros_options::syntax::parse(&text);
+    let Some(root) = rnix::ast::Root::cast(rnix::SyntaxNode::new_root(green)) else {
+        return Err(format!("{}: not a Nix expression", path.display()));
+    };
+    let model = crate::systems::flake::read(&root, dir);
+    let names: Vec<&str> = model.systems.iter().map(|s| s.name.as_str()).collect();
+    let exact = model.systems.iter().find(|s| s.name == name);
+    let by_end: Vec<_> = model
+        .systems
+        .iter()
+        .filter(|s| s.name.ends_with(&format!(".{name}")))
+        .collect();
+    let system = match (exact, by_end.as_slice()) {
+        (Some(system), _) | (None, &[system]) => system,
+        (None, []) => {
+            // A path below a system: Nix takes it as it is.
+            if names.iter().any(|n| name.starts_with(&format!("{n}."))) {
+                return Ok(name.to_string());
+            }
+            return Err(if names.is_empty() {
+                format!(
+                    "no system `{name}`: {} defines no system that can be read statically; give the whole attribute (`micros build .#ATTRIBUTE`)",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "no system `{name}` in {} (its systems: {})",
+                    path.display(),
+                    names.join(", ")
+                )
+            });
+        }
+        (None, several) => {
+            let several: Vec<&str> = several.iter().map(|s| s.name.as_str()).collect();
+            return Err(format!(
+                "`{name}` could be any of {}; give the whole name",
+                several.join(", ")
+            ));
+        }
+    };
+    Ok(match &system.output {
+        Some(_) => system.name.clone(),
+        // The output is the system itself: its image.
+        None => format!("{}.config.system.build.image", system.name),
+    })
+}
+
 /// The flake to hand Nix, and its directory when it is local.
 fn resolve_flake(reference: &str) -> Result<(String, Option<PathBuf>), String> {
-    let (reference, fragment) = match reference.split_once('#') {
-        Some((r, f)) => (r, Some(f)),
-        None => (reference, None),
-    };
-    if fragment.is_some() {
-        return Err(format!(
-            "give the flake without an attribute (`{reference}`); micros build picks packages.<system>.default, or .container with --container"
-        ));
-    }
     let local = reference.strip_prefix("path:").unwrap_or(reference);
     let local = local.split('?').next().unwrap_or_default();
     let looks_local = !reference.contains(':') || reference.starts_with("path:");
@@ -89,24 +155,38 @@ pub fn run(args: &BuildArgs, color: bool) -> u8 {
         eprintln!("{}", super::options::error_line(message, color));
         exit::USAGE
     };
-    let (flake, dir) = match resolve_flake(&args.flake) {
+    let (reference, name) = split_target(&args.flake);
+    if name.is_some() && args.container {
+        return fail("give either a system's name or --container, not both");
+    }
+    let (flake, dir) = match resolve_flake(reference) {
         Ok(resolved) => resolved,
         Err(message) => return fail(&message),
+    };
+    let attribute = match (name, &dir) {
+        (Some(name), Some(dir)) => match system_attribute(dir, name) {
+            Ok(attribute) => attribute,
+            Err(message) => return fail(&message),
+        },
+        // A remote flake is not read here: Nix finds the attribute.
+        (Some(name), None) => name.to_string(),
+        (None, _) => {
+            let system = args
+                .system
+                .clone()
+                .unwrap_or_else(crate::nix::current_system);
+            let package = if args.container {
+                "container"
+            } else {
+                "default"
+            };
+            format!("packages.{system}.{package}")
+        }
     };
     let nix = match Nix::locate() {
         Ok(nix) => nix,
         Err(error) => return fail(&error.to_string()),
     };
-    let system = args
-        .system
-        .clone()
-        .unwrap_or_else(crate::nix::current_system);
-    let package = if args.container {
-        "container"
-    } else {
-        "default"
-    };
-    let attribute = format!("packages.{system}.{package}");
     let installable = format!("{flake}#{attribute}");
     let mut command = nix.command();
     command.args(["build", "--log-format", "internal-json", "--json"]);
@@ -491,13 +571,66 @@ mod tests {
 
     #[test]
     fn flake_references() {
-        assert!(resolve_flake(".#foo").is_err());
+        assert_eq!(split_target(".#foo"), (".", Some("foo")));
+        assert_eq!(split_target("#foo"), (".", Some("foo")));
+        assert_eq!(split_target("."), (".", None));
+        assert_eq!(split_target("./hosts"), ("./hosts", None));
+        assert_eq!(split_target("github:me/config"), ("github:me/config", None));
+        assert_eq!(split_target("container"), (".", Some("container")));
+        assert_eq!(
+            split_target("packages.x86_64-linux.container"),
+            (".", Some("packages.x86_64-linux.container"))
+        );
         assert_eq!(
             resolve_flake("github:me/config").expect("remote"),
             ("github:me/config".to_string(), None)
         );
         let missing = resolve_flake("/nonexistent/dir").expect_err("no such dir");
         assert!(missing.contains("/nonexistent/dir"), "{missing}");
+    }
+
+    #[test]
+    fn systems_by_name() {
+        let dir = std::env::temp_dir().join(format!("micros-build-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(
+            dir.join("flake.nix"),
+            r#"{ outputs = { micros, ... }: {
+  packages.x86_64-linux.default = (micros.lib.microsSystem { modules = [ ]; }).config.system.build.image;
+  packages.x86_64-linux.container = (micros.lib.microsSystem { modules = [ ]; }).config.system.build.ociImage;
+  packages.aarch64-linux.container = (micros.lib.microsSystem { modules = [ ]; }).config.system.build.ociImage;
+  nixosConfigurations.web = micros.lib.microsSystem { modules = [ ]; };
+}; }"#,
+        )
+        .expect("flake.nix");
+        let attribute = |name| system_attribute(&dir, name);
+        assert_eq!(
+            attribute("default").as_deref(),
+            Ok("packages.x86_64-linux.default")
+        );
+        assert_eq!(
+            attribute("x86_64-linux.container").as_deref(),
+            Ok("packages.x86_64-linux.container")
+        );
+        assert_eq!(
+            attribute("web").as_deref(),
+            Ok("nixosConfigurations.web.config.system.build.image")
+        );
+        assert_eq!(
+            attribute("nixosConfigurations.web.config.system.build.ociImage").as_deref(),
+            Ok("nixosConfigurations.web.config.system.build.ociImage")
+        );
+        assert_eq!(
+            attribute("container"),
+            Err("`container` could be any of packages.aarch64-linux.container, packages.x86_64-linux.container; give the whole name".into())
+        );
+        let unknown = attribute("iso").expect_err("no such system");
+        assert!(
+            unknown.starts_with("no system `iso` in ")
+                && unknown.ends_with("(its systems: nixosConfigurations.web, packages.aarch64-linux.container, packages.x86_64-linux.container, packages.x86_64-linux.default)"),
+            "{unknown}"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct CheckArgs {
     /// Threads to analyse with. Default: one per core.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<std::num::NonZeroUsize>,
+    /// Check one system of the flake (a name `micros systems` lists, or
+    /// its end: `container`): its modules, and its findings only.
+    #[arg(long, value_name = "NAME")]
+    pub system: Option<String>,
     /// Files or directories (searched for `*.nix`, honouring .gitignore).
     /// Default: the current flake's configuration modules.
     #[arg(value_name = "PATH")]
@@ -130,18 +134,9 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
         files::from_paths(&cwd, &args.paths, &project)?
     };
     let sources = Sources {
-        micros: args
-            .sources
-            .micros
-            .as_deref()
-            .map(|p| files::absolute(&cwd, p)),
-        nixpkgs: args
-            .sources
-            .nixpkgs
-            .as_deref()
-            .map(|p| files::absolute(&cwd, p)),
         options: args.options.as_deref().map(|p| files::absolute(&cwd, p)),
         eval: args.eval,
+        ..Sources::given(&args.sources, &cwd)
     }
     .or(project.sources.clone());
     let (index, notes) = load_options(&sources, root.as_deref().unwrap_or(&cwd))?;
@@ -174,7 +169,21 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
             .into_iter()
             .collect(),
     };
-    let mut outcome = engine::analyze(index, git, &targets, &context, jobs, &report_import);
+    if args.system.is_some() && root.is_none() {
+        return Err(format!(
+            "--system needs a flake: no flake.nix in {} or above",
+            cwd.display()
+        ));
+    }
+    let mut outcome = engine::analyze(
+        index,
+        git,
+        &targets,
+        &context,
+        jobs,
+        &report_import,
+        args.system.as_deref(),
+    )?;
     outcome.files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut findings: Vec<Finding> = notes

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod fetch;
 pub mod init;
 pub mod options;
+pub mod systems;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ pub enum Command {
     /// Print every option MicrOS declares (and the ones your modules declare),
     /// extracted statically from the sources without running Nix.
     Options(options::OptionsArgs),
+    /// List the images the flake builds (each `microsSystem` call): name,
+    /// what it builds, platform, container or not, modules.
+    Systems(systems::SystemsArgs),
     /// Check configuration files with the language server's analysis (for
     /// CI and pre-commit hooks).
     Check(check::CheckArgs),
@@ -71,6 +75,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Command::Options(args) => options::run(&args, color),
         Command::Check(args) => check::run(&args),
+        Command::Systems(args) => systems::run(&args, color),
         Command::Build(args) => build::run(&args, color),
         Command::FetchSources(args) => fetch::run(&args),
         Command::Init(args) => init::run(&args),

@@ -48,6 +48,62 @@ pub fn diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
 }
 
 pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
+    let mut out = file_diagnostics(db, file);
+    add_findings(&mut out, crate::systems::findings_for(db, file, None));
+    out
+}
+
+/// The file's diagnostics as one system sees it (`micros check --system`):
+/// in flake.nix, nothing from the inline modules of other systems; of the
+/// findings across modules, that system's.
+pub fn diagnostics_in(
+    db: &dyn db::Db,
+    file: File,
+    system: crate::systems::SystemRef,
+) -> Vec<Diagnostic> {
+    let mut out = file_diagnostics(db, file);
+    if file == system.flake {
+        let model = crate::systems::flake_model(db, file);
+        let own: Vec<TextRange> = crate::systems::system(db, system)
+            .modules
+            .iter()
+            .filter(|entry| matches!(entry, crate::systems::ModuleEntry::Inline { .. }))
+            .map(|entry| entry.range())
+            .collect();
+        out.retain(|d| {
+            !model.inline.iter().any(|inline| {
+                inline.contains_range(d.range) && !own.iter().any(|o| o.contains_range(*inline))
+            })
+        });
+    }
+    add_findings(
+        &mut out,
+        crate::systems::findings_for(db, file, Some(system)),
+    );
+    out
+}
+
+fn add_findings(out: &mut Vec<Diagnostic>, findings: Vec<crate::systems::analysis::Finding>) {
+    for finding in findings {
+        out.push(Diagnostic {
+            range: finding.range,
+            severity: if finding.code.is_warning() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            code: finding.code,
+            message: finding.message,
+            help: finding.help,
+            fix: None,
+            related: finding.related,
+        });
+    }
+    out.sort_by_key(|d| (d.range.start(), d.range.end()));
+}
+
+/// Everything but the findings across a system's modules.
+fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let text_len = TextSize::of(file.text(db).as_str());
     let mut seen_syntax: Vec<TextRange> = Vec::new();
@@ -151,21 +207,6 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             ),
             fix: None,
             related: Vec::new(),
-        });
-    }
-    for finding in crate::systems::findings_for(db, file) {
-        out.push(Diagnostic {
-            range: finding.range,
-            severity: if finding.code.is_warning() {
-                Severity::Warning
-            } else {
-                Severity::Error
-            },
-            code: finding.code,
-            message: finding.message,
-            help: finding.help,
-            fix: None,
-            related: finding.related,
         });
     }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));

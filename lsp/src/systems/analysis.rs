@@ -70,6 +70,27 @@ pub fn system_findings(db: &dyn Db, flake: File) -> Arc<Vec<Vec<Finding>>> {
     )
 }
 
+/// What a system's modules set that changes what is valid in it, when
+/// its definitions decide it (`None`: not known statically).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Facts {
+    /// `boot.isContainer`.
+    pub container: Option<bool>,
+    /// `nixpkgs.hostPlatform`: a platform name, or a set's `system`.
+    pub platform: Option<String>,
+}
+
+/// Per system of the flake, its [`Facts`].
+#[salsa::tracked(returns(ref))]
+pub fn system_facts(db: &dyn Db, flake: File) -> Arc<Vec<Facts>> {
+    let count = flake_model(db, flake).systems.len();
+    Arc::new(
+        (0..count)
+            .map(|index| SystemAnalysis::new(db, flake, index).facts())
+            .collect(),
+    )
+}
+
 /// Who defines something in a system.
 #[derive(Clone, Copy)]
 enum Owner<'a> {
@@ -165,6 +186,54 @@ impl<'a> SystemAnalysis<'a> {
         }
         self.assertions_and_warnings();
         self.out
+    }
+
+    fn facts(mut self) -> Facts {
+        // A module the database does not hold could set either.
+        if !self.complete {
+            return Facts::default();
+        }
+        let container = match self.value_at(&owned(&["boot", "isContainer"])) {
+            Some(CondValue::Bool(container)) => Some(container),
+            _ => None,
+        };
+        Facts {
+            container,
+            platform: self.platform(),
+        }
+    }
+
+    /// `nixpkgs.hostPlatform = "x86_64-linux";` or
+    /// `nixpkgs.hostPlatform = { system = "x86_64-linux"; };`, agreed on by
+    /// the definitions that win.
+    fn platform(&mut self) -> Option<String> {
+        let path = owned(&["nixpkgs", "hostPlatform"]);
+        if let Some(CondValue::Str(platform)) = self.value_at(&path) {
+            return Some(platform);
+        }
+        let definitions = self.by_path.get(&path)?.clone();
+        let mut top = u32::MAX;
+        for (_, definition) in &definitions {
+            if self.certainty(definition) != Certainty::Certain {
+                return None;
+            }
+            top = top.min(definition.priority?);
+        }
+        let mut found: Option<String> = None;
+        for (module, definition) in definitions {
+            if definition.priority != Some(top) {
+                continue;
+            }
+            let Owner::User(file, _) = self.modules[module].owner else {
+                return None;
+            };
+            let system = set_system(db::module(self.db, file), definition.node)?;
+            if found.as_ref().is_some_and(|f| *f != system) {
+                return None;
+            }
+            found = Some(system);
+        }
+        found
     }
 
     // ---- values and conditions ----
@@ -763,4 +832,30 @@ fn shown_user_path(db: &dyn Db, flake: File, file: File) -> String {
     let path = file.path(db);
     let dir = flake.path(db).parent().unwrap_or(std::path::Path::new("/"));
     path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
+
+fn owned(path: &[&str]) -> Vec<String> {
+    path.iter().map(|s| s.to_string()).collect()
+}
+
+/// The literal `system` of a set (through `mkDefault` and the like).
+fn set_system(module: &crate::lower::Module, mut node: NodeId) -> Option<String> {
+    use crate::lower::{Key, Node};
+    // Wrappers nest a few deep at most; the bound keeps a cycle out.
+    for _ in 0..16 {
+        match module.nodes.get(node.0 as usize)? {
+            Node::Wrapped(inner) => node = *inner,
+            Node::Attrs(entries) => {
+                let entry = entries
+                    .iter()
+                    .find(|e| matches!(&e.key, Key::Name(n) if n == "system"))?;
+                return match module.nodes.get(entry.value.0 as usize)? {
+                    Node::Literal(Literal::Str(system)) => Some(system.clone()),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+    }
+    None
 }

@@ -139,6 +139,20 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// The trees given on the command line, made absolute against `cwd`.
+    pub fn given(args: &crate::cli::SourceArgs, cwd: &Path) -> Sources {
+        let absolute = |p: &Option<PathBuf>| {
+            p.as_deref()
+                .map(|p| micros_options::eval::normalize(&cwd.join(p)))
+        };
+        Sources {
+            micros: absolute(&args.micros),
+            nixpkgs: absolute(&args.nixpkgs),
+            options: None,
+            eval: false,
+        }
+    }
+
     /// `self` where it says something, else `fallback`.
     pub fn or(self, fallback: Sources) -> Sources {
         Sources {

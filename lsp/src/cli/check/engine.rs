@@ -20,6 +20,7 @@ use super::files::{module_file, read_source};
 use crate::db::{self, Db, File, RootDatabase};
 use crate::ide::Diagnostic;
 use crate::options::OptionIndex;
+use crate::systems::SystemRef;
 
 /// Deeply nested Nix recurses deeply in lowering and resolution.
 const WORKER_STACK: usize = 64 * 1024 * 1024;
@@ -57,7 +58,62 @@ pub fn analyze(
     context: &[PathBuf],
     jobs: usize,
     report_import: &(dyn Fn(&Path) -> bool + Sync),
-) -> Outcome {
+    system: Option<&str>,
+) -> Result<Outcome, String> {
+    let jobs = jobs.max(1);
+    let Loaded {
+        db,
+        mut reported,
+        mut outcome,
+    } = load(index, git, targets, context, jobs, report_import);
+    // One system: its files (as far as they are reported at all) and its
+    // findings only.
+    let focus = match system {
+        Some(name) => {
+            let focus = find_system(&db, name)?;
+            let members = &crate::systems::system_modules(&db, focus.flake)[focus.index];
+            reported.retain(|file| *file == focus.flake || members.contains(*file));
+            Some(focus)
+        }
+        None => None,
+    };
+
+    let handles = (0..jobs).map(|_| db.clone()).collect();
+    let diagnostics = parallel(handles, &reported, |db, file| match focus {
+        Some(focus) => crate::ide::diagnostics::diagnostics_in(db, *file, focus),
+        None => crate::ide::diagnostics::diagnostics(db, *file),
+    });
+    for (file, result) in reported.iter().zip(diagnostics) {
+        match result {
+            Ok(diagnostics) => outcome.files.push(Checked {
+                path: file.path(&db).clone(),
+                text: file.text(&db).clone(),
+                diagnostics,
+            }),
+            Err(panic) => outcome.failures.push(internal(&db, *file, &panic)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// The files read and lowered, in a database ready to query.
+pub struct Loaded {
+    pub db: RootDatabase,
+    /// The files to report, in the order of the targets, then imports.
+    pub reported: Vec<File>,
+    pub outcome: Outcome,
+}
+
+/// Read `targets`, `context` and everything they bring in (imports, a
+/// flake's systems' modules) into a database.
+pub fn load(
+    index: OptionIndex,
+    git: crate::git::GitState,
+    targets: &[PathBuf],
+    context: &[PathBuf],
+    jobs: usize,
+    report_import: &(dyn Fn(&Path) -> bool + Sync),
+) -> Loaded {
     let jobs = jobs.max(1);
     let mut outcome = Outcome::default();
     let mut db = RootDatabase::default();
@@ -126,22 +182,51 @@ pub fn analyze(
     let mut files: Vec<File> = known.values().copied().collect();
     files.sort_by(|a, b| a.path(&db).cmp(b.path(&db)));
     workspace.set_files(&mut db).to(files);
+    Loaded {
+        db,
+        reported,
+        outcome,
+    }
+}
 
-    let handles = (0..jobs).map(|_| db.clone()).collect();
-    let diagnostics = parallel(handles, &reported, |db, file| {
-        crate::ide::diagnostics::diagnostics(db, *file)
-    });
-    for (file, result) in reported.iter().zip(diagnostics) {
-        match result {
-            Ok(diagnostics) => outcome.files.push(Checked {
-                path: file.path(&db).clone(),
-                text: file.text(&db).clone(),
-                diagnostics,
-            }),
-            Err(panic) => outcome.failures.push(internal(&db, *file, &panic)),
+/// The system a name given on the command line means: its full name
+/// (`packages.x86_64-linux.container`), or the end of one that no other
+/// system's name ends in (`container`, `x86_64-linux.container`).
+pub fn find_system(db: &dyn Db, name: &str) -> Result<SystemRef, String> {
+    let systems = &crate::systems::workspace_systems(db).systems;
+    let name_of = |system: &SystemRef| crate::systems::system(db, *system).name.clone();
+    if let Some(exact) = systems.iter().find(|s| name_of(s) == name) {
+        return Ok(*exact);
+    }
+    let matching: Vec<&SystemRef> = systems
+        .iter()
+        .filter(|s| name_of(s).ends_with(&format!(".{name}")))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(**one),
+        [] => {
+            let mut names: Vec<String> = systems.iter().map(name_of).collect();
+            names.sort();
+            Err(if names.is_empty() {
+                format!(
+                    "no system `{name}`: flake.nix defines no system that can be read statically (see `micros systems`)"
+                )
+            } else {
+                format!(
+                    "no system `{name}` in flake.nix (its systems: {})",
+                    names.join(", ")
+                )
+            })
+        }
+        several => {
+            let mut names: Vec<String> = several.iter().map(|s| name_of(s)).collect();
+            names.sort();
+            Err(format!(
+                "`{name}` could be any of {}; give the whole name",
+                names.join(", ")
+            ))
         }
     }
-    outcome
 }
 
 /// Lower a file (which also finds the options it declares) and return the
