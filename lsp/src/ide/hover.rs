@@ -13,6 +13,10 @@ pub struct Hover {
 }
 
 pub fn hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
+    option_hover(db, file, offset).or_else(|| module_entry_hover(db, file, offset))
+}
+
+fn option_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
     let (entry, range) = super::entry_at(db, file, offset)?;
     let meaning = db::resolution(db, file).keys.get(&entry)?.clone();
     let index = db::option_index(db, db.workspace());
@@ -32,6 +36,135 @@ pub fn hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
         }
     };
     Some(Hover { range, markdown })
+}
+
+/// Hover on an entry of a `modules` list in flake.nix: the systems it
+/// belongs to and what each sets, and what the module itself defines.
+fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
+    use crate::systems::{self, ModuleEntry};
+    if !systems::is_flake(file.path(db)) {
+        return None;
+    }
+    let model = systems::flake_model(db, file);
+    let facts = systems::analysis::system_facts(db, file);
+    let members = systems::system_modules(db, file);
+    // The innermost entry (a helper's list may be the same for several).
+    let mut found: Option<(TextRange, &ModuleEntry)> = None;
+    let mut owners: Vec<usize> = Vec::new();
+    for (index, system) in model.systems.iter().enumerate() {
+        for entry in &system.modules {
+            let range = entry.range();
+            if !range.contains_inclusive(offset) {
+                continue;
+            }
+            match found {
+                Some((best, _)) if best == range => owners.push(index),
+                Some((best, _)) if best.len() <= range.len() => {}
+                _ => {
+                    found = Some((range, entry));
+                    owners = vec![index];
+                }
+            }
+        }
+    }
+    let (range, entry) = found?;
+    let dir = file.path(db).parent().unwrap_or(std::path::Path::new("/"));
+    let mut markdown = String::new();
+    for index in owners {
+        let system = &model.systems[index];
+        let fact = facts.get(index).cloned().unwrap_or_default();
+        let builds = system
+            .output
+            .as_deref()
+            .map_or("the system itself".to_string(), |o| {
+                format!("`config.system.build.{o}`")
+            });
+        markdown.push_str(&format!(
+            "**A module of `{}`**, which builds {builds}\n\n",
+            system.name
+        ));
+        let platform = fact
+            .platform
+            .map_or("not known statically".to_string(), |p| format!("`{p}`"));
+        let container = match fact.container {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "not known statically",
+        };
+        markdown.push_str(&format!(
+            "- platform (`nixpkgs.hostPlatform`): {platform}\n- container (`boot.isContainer`): {container}\n"
+        ));
+        let count = members
+            .get(index)
+            .map_or(0, |m| m.files.len() + m.inline.len());
+        markdown.push_str(&format!(
+            "- {count} module{} in all\n\n",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    // What this module defines itself (not what it imports).
+    let definitions: Vec<String> = match entry {
+        ModuleEntry::File { path, .. } => {
+            let file = systems::files_by_path(db, db.workspace())
+                .get(path)
+                .or_else(|| {
+                    systems::files_by_path(db, db.workspace()).get(&path.join("default.nix"))
+                })
+                .copied();
+            match file {
+                Some(module) => {
+                    defined_paths(&systems::analysis::module_collections(db, module)[..])
+                }
+                None => {
+                    let shown = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+                    markdown.push_str(&format!("`{shown}` is not in the workspace (yet).\n"));
+                    return Some(Hover { range, markdown });
+                }
+            }
+        }
+        ModuleEntry::Inline { index, .. } => {
+            let collections = systems::analysis::module_collections(db, file);
+            defined_paths(
+                collections
+                    .get(*index)
+                    .map(std::slice::from_ref)
+                    .unwrap_or(&[]),
+            )
+        }
+    };
+    if !definitions.is_empty() {
+        const SHOWN: usize = 8;
+        let list: Vec<String> = definitions
+            .iter()
+            .take(SHOWN)
+            .map(|p| format!("`{p}`"))
+            .collect();
+        let more = definitions.len().saturating_sub(SHOWN);
+        markdown.push_str(&format!(
+            "This module defines {}{}.\n",
+            list.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Some(Hover { range, markdown })
+}
+
+/// The option paths the modules define, each once, in order.
+fn defined_paths(collections: &[crate::systems::definitions::Collected]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for collected in collections {
+        for definition in &collected.definitions {
+            let shown = micros_options::model::show_option(&definition.path);
+            if !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -63,6 +196,58 @@ mod tests {
             *Declared in:* [modules/services.nix:10](file:///micros/modules/services.nix#L10)
         "#]]
         .assert_eq(&hover(r#"{ micros.services.web.ty$0pe = "oneshot"; }"#));
+    }
+
+    #[test]
+    fn hover_on_a_module_entry_names_its_systems() {
+        let flake = r#"#- /flake.nix
+{
+  outputs = { micros, ... }: let
+    common = [ ./configuration.nix ];
+  in {
+    packages.x86_64-linux.default = (micros.lib.microsSystem {
+      modules = common ++ [ { nixpkgs.hostPlatform = "x86_64-linux"; } ];
+    }).config.system.build.image;
+    packages.x86_64-linux.container = (micros.lib.microsSystem {
+      modules = common ++ [ { boot.isContainer = true; } ];
+    }).config.system.build.ociImage;
+  };
+}
+#- /configuration.nix
+{ services.getty.enable = true; users.micros.uid = 1000; }
+"#;
+        expect_test::expect![[r#"
+            **A module of `packages.x86_64-linux.container`**, which builds `config.system.build.ociImage`
+
+            - platform (`nixpkgs.hostPlatform`): not known statically
+            - container (`boot.isContainer`): yes
+            - 2 modules in all
+
+            **A module of `packages.x86_64-linux.default`**, which builds `config.system.build.image`
+
+            - platform (`nixpkgs.hostPlatform`): `x86_64-linux`
+            - container (`boot.isContainer`): no
+            - 2 modules in all
+
+            This module defines `services.getty.enable`, `users.micros.uid`.
+        "#]]
+        .assert_eq(&hover(&flake.replace("./configuration.nix ]", "./configur$0ation.nix ]")));
+        // Inside an inline module: on an option, the option; elsewhere, the
+        // system.
+        assert!(
+            hover(&flake.replace("boot.isContainer", "boot.isCon$0tainer"))
+                .starts_with("**`boot.isContainer`**")
+        );
+        expect_test::expect![[r#"
+            **A module of `packages.x86_64-linux.container`**, which builds `config.system.build.ociImage`
+
+            - platform (`nixpkgs.hostPlatform`): not known statically
+            - container (`boot.isContainer`): yes
+            - 2 modules in all
+
+            This module defines `boot.isContainer`.
+        "#]]
+        .assert_eq(&hover(&flake.replace("[ { boot", "[ $0{ boot")));
     }
 
     #[test]
