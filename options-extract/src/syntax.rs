@@ -10,6 +10,29 @@
 use rnix::SyntaxKind::{self, *};
 use rowan::{GreenNode, GreenToken, NodeOrToken, TextRange, TextSize};
 
+/// The parts of a path expression (`./a/${x}/b`): its literal text and
+/// its interpolations, or `None` when it holds anything else. rnix's own
+/// `parts()` panics there, and a broken path such as `/s` followed by a
+/// line break and an unclosed `${` leaves whitespace inside the path node.
+pub fn path_parts(path: &rnix::SyntaxNode) -> Option<Vec<rnix::ast::InterpolPart<String>>> {
+    use rnix::ast::{Interpol, InterpolPart};
+    use rowan::ast::AstNode;
+    path.children_with_tokens()
+        .map(|child| match child {
+            NodeOrToken::Token(token)
+                if matches!(
+                    token.kind(),
+                    TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME
+                ) =>
+            {
+                Some(InterpolPart::Literal(token.text().to_string()))
+            }
+            NodeOrToken::Token(_) => None,
+            NodeOrToken::Node(node) => Interpol::cast(node).map(InterpolPart::Interpolation),
+        })
+        .collect()
+}
+
 /// The deepest nesting analysed (an upper bound estimated from the tokens).
 pub const MAX_NESTING: usize = 1_000;
 

@@ -282,3 +282,25 @@ in {
         );
     }
 }
+
+/// A path cut by a line break before an unclosed `${` keeps the whitespace
+/// inside the path node, where rnix's `parts()` panicked (found by the
+/// diagnostics and extract fuzzers): now the path is unknown and the
+/// syntax error is the file's finding.
+#[test]
+fn a_path_broken_by_an_unclosed_interpolation_is_not_a_panic() {
+    for (name, module, declared) in [
+        ("absolute", "{ options = /s\n${", &[][..]),
+        ("relative", "{ options = ./s\n${", &[]),
+        // The option is still declared; its type is not known.
+        (
+            "in-a-type",
+            "{ lib, ... }: { options.a = lib.mkOption { type = lib.types.submodule ./s\n${",
+            &["a"],
+        ),
+    ] {
+        let dir = scratch(&format!("broken-path-{name}"));
+        let extraction = extract_module_promptly(&dir, module);
+        assert_eq!(names(&extraction), declared, "{name}");
+    }
+}

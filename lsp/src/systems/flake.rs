@@ -446,12 +446,13 @@ impl Interp {
                 Val::Str(text)
             }
             ast::Expr::PathRel(path) => {
+                let Some(parts) = micros_options::syntax::path_parts(path.syntax()) else {
+                    return Val::Unknown;
+                };
                 let mut text = String::new();
-                for part in path.parts() {
+                for part in parts {
                     match part {
-                        InterpolPart::Literal(content) => {
-                            text.push_str(rnix::ast::AstToken::syntax(&content).text())
-                        }
+                        InterpolPart::Literal(content) => text.push_str(&content),
                         InterpolPart::Interpolation(interpol) => {
                             match interpol.expr().map(|e| self.eval(&e, env)) {
                                 Some(Val::Str(s)) => text.push_str(&s),
@@ -1212,6 +1213,17 @@ mod tests {
             out.push_str(&format!("note at `{}`: {message}\n", &text[*range]));
         }
         out
+    }
+
+    /// A module path cut by a line break before an unclosed `${` holds
+    /// whitespace, where rnix's `parts()` panicked: it is no module file.
+    #[test]
+    fn a_module_path_broken_by_an_unclosed_interpolation_is_no_file() {
+        let out = show(
+            "{ outputs = { micros, ... }: { packages.x86_64-linux.default = \
+             micros.lib.microsSystem { modules = [ ./configuration.nix\n${ ]; }; }; }",
+        );
+        assert!(!out.contains("/flake/configuration.nix"), "{out}");
     }
 
     #[test]

@@ -1241,14 +1241,18 @@ impl Evaluator {
                 return Value::unknown(format!("search path {}", expr.syntax()));
             }
             ast::Expr::PathHome(_) => return Value::unknown("home-relative path"),
-            ast::Expr::PathAbs(p) => p.parts(),
-            ast::Expr::PathRel(p) => p.parts(),
+            ast::Expr::PathAbs(_) | ast::Expr::PathRel(_) => {
+                crate::syntax::path_parts(expr.syntax())
+            }
             _ => return Value::unknown("not a path"),
+        };
+        let Some(path) = path else {
+            return Value::unknown("malformed path");
         };
         let mut text = String::new();
         for part in path {
             match part {
-                InterpolPart::Literal(content) => text.push_str(content.text()),
+                InterpolPart::Literal(content) => text.push_str(&content),
                 InterpolPart::Interpolation(interpol) => {
                     match coerce_to_string(&self.eval_opt(interpol.expr(), env)) {
                         Some(s) => text.push_str(&s),
