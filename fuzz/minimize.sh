@@ -28,6 +28,7 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(parse diagnostics extract server)
 for target in "${targets[@]}"; do
+  mkdir -p corpus/"$target" work/"$target"
   merged="work/min-$target"
   rm -rf "$merged"
   mkdir -p "$merged"
