@@ -2,7 +2,6 @@
 // `micros` settings and forwards their changes, shows its state in the
 // status bar and its log in an output channel, and restarts on command.
 
-import * as fs from "node:fs";
 import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification,
@@ -13,13 +12,14 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 import { TOKEN_TYPES, lexNix, nixGrammarProviders, toLineTokens } from "./nixSyntax";
-import { resolveServerPath } from "./serverPath";
+import { isExecutableFile, resolveServerPath } from "./serverPath";
 import { changeAction, defaultContext, serverPayload, serverSettings } from "./settings";
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 let fallback: vscode.Disposable | undefined;
+let extensionDir: string | undefined;
 
 function workspaceFolder(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -28,20 +28,6 @@ function workspaceFolder(): string | undefined {
 function currentPayload() {
   const config = vscode.workspace.getConfiguration("micros");
   return serverPayload(serverSettings((key) => config.get(key), defaultContext(workspaceFolder())));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) {
-      return false;
-    }
-    if (process.platform !== "win32") {
-      fs.accessSync(file, fs.constants.X_OK);
-    }
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function showStatus(state: "starting" | "running" | "stopped" | "error", detail: string) {
@@ -61,7 +47,8 @@ async function start(): Promise<void> {
       path: process.env.PATH ?? process.env.Path,
       pathext: process.env.PATHEXT,
       cargoHome: process.env.CARGO_HOME,
-      isExecutable,
+      extensionDir,
+      isExecutable: isExecutableFile,
     },
   );
   if (!resolution.ok) {
@@ -165,6 +152,7 @@ function updateFallback(context: vscode.ExtensionContext): void {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionDir = context.extensionPath;
   output = vscode.window.createOutputChannel("MicrOS");
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.name = "MicrOS language server";

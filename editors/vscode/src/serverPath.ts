@@ -1,7 +1,9 @@
 // Finding the micros-lsp executable: the `micros.server.path` setting, then
-// PATH, then cargo's install directory. Pure apart from the injected file
-// system probe, so that it is tested without VS Code.
+// the server a per-platform package carries (server/ in the extension, as
+// rust-analyzer ships), then PATH, then cargo's install directory. Pure apart
+// from the injected file system probe, so that it is tested without VS Code.
 
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Context, expandPath } from "./settings";
 
@@ -15,13 +17,30 @@ export interface Environment {
   pathext?: string;
   /** CARGO_HOME, if set. */
   cargoHome?: string;
+  /** The extension's own directory; a per-platform .vsix has the server in its `server/`. */
+  extensionDir?: string;
   /** Whether `file` is an executable regular file. */
   isExecutable: (file: string) => boolean;
 }
 
 export type Resolution =
-  | { ok: true; path: string; from: "setting" | "PATH" | "cargo" }
+  | { ok: true; path: string; from: "setting" | "bundled" | "PATH" | "cargo" }
   | { ok: false; message: string };
+
+/** The probe the extension uses: an executable regular file. */
+export function isExecutableFile(file: string): boolean {
+  try {
+    if (!fs.statSync(file).isFile()) {
+      return false;
+    }
+    if (process.platform !== "win32") {
+      fs.accessSync(file, fs.constants.X_OK);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function candidates(base: string, env: Environment): string[] {
   if (env.platform !== "win32") {
@@ -59,6 +78,12 @@ export function resolveServerPath(configured: string | undefined, context: Conte
     }
     return { ok: false, message: `micros.server.path points at ${file}, which is not an executable file.` };
   }
+  if (env.extensionDir !== undefined) {
+    const bundled = firstExecutable(bundledServer(env.extensionDir, env.platform), env);
+    if (bundled) {
+      return { ok: true, path: bundled, from: "bundled" };
+    }
+  }
   const onPath = searchPath(SERVER_NAME, env, pathApi);
   if (onPath) {
     return { ok: true, path: onPath, from: "PATH" };
@@ -74,6 +99,12 @@ export function resolveServerPath(configured: string | undefined, context: Conte
       `${SERVER_NAME} is not on PATH (nor in ${pathApi.join(cargoHome, "bin")}). ` +
       "Install it (cargo install --path lsp --bin micros-lsp, in a micros-lsp checkout) or set micros.server.path.",
   };
+}
+
+/** Where a per-platform package puts the server (the release workflow's .ci/vsix-build.sh). */
+export function bundledServer(extensionDir: string, platform: NodeJS.Platform): string {
+  const pathApi = platform === "win32" ? path.win32 : path.posix;
+  return pathApi.join(extensionDir, "server", SERVER_NAME);
 }
 
 function searchPath(name: string, env: Environment, pathApi: typeof path.posix): string | undefined {

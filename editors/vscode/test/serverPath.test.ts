@@ -60,6 +60,42 @@ test("without a setting: PATH in order, then ~/.cargo/bin (or CARGO_HOME)", () =
   });
 });
 
+test("a per-platform package's own server comes after the setting and before PATH and cargo", () => {
+  const extensionDir = "/home/ada/.vscode/extensions/micros-lsp.micros-lsp-0.1.0-linux-x64";
+  const bundled = `${extensionDir}/server/micros-lsp`;
+  const everywhere = env(["/opt/micros-lsp", bundled, "/usr/bin/micros-lsp", "/home/ada/.cargo/bin/micros-lsp"], { extensionDir });
+  assert.deepEqual(resolveServerPath("/opt/micros-lsp", context, everywhere), { ok: true, path: "/opt/micros-lsp", from: "setting" });
+  assert.deepEqual(resolveServerPath("", context, everywhere), { ok: true, path: bundled, from: "bundled" });
+  // A universal package (no server/ inside) goes on to PATH, then cargo.
+  assert.deepEqual(resolveServerPath("", context, env(["/usr/bin/micros-lsp"], { extensionDir })), {
+    ok: true,
+    path: "/usr/bin/micros-lsp",
+    from: "PATH",
+  });
+  assert.deepEqual(resolveServerPath("", context, env(["/home/ada/.cargo/bin/micros-lsp"], { extensionDir })), {
+    ok: true,
+    path: "/home/ada/.cargo/bin/micros-lsp",
+    from: "cargo",
+  });
+  // A setting that points nowhere is still an error, not the bundled server.
+  assert.equal(resolveServerPath("/nope/micros-lsp", context, everywhere).ok, false);
+});
+
+test("Windows: the bundled server is server\\micros-lsp.exe", () => {
+  const extensionDir = "C:\\Users\\ada\\.vscode\\extensions\\micros-lsp-win32-x64";
+  const windows = env([`${extensionDir}\\server\\micros-lsp.exe`, "C:\\tools\\micros-lsp.exe"], {
+    platform: "win32",
+    path: "C:\\tools",
+    pathext: ".EXE",
+    extensionDir,
+  });
+  assert.deepEqual(resolveServerPath(undefined, { home: "C:\\Users\\ada" }, windows), {
+    ok: true,
+    path: `${extensionDir}\\server\\micros-lsp.exe`,
+    from: "bundled",
+  });
+});
+
 test("nothing found: the message says how to install or configure", () => {
   const result = resolveServerPath(undefined, context, env([]));
   assert.equal(result.ok, false);
