@@ -66,6 +66,22 @@ server says so once and uses the options extracted without Nix."
   :type 'boolean
   :set #'micros--set-and-notify)
 
+(defcustom micros-generic-diagnostics t
+  "Report syntax errors, undefined and unused names and nil's lints.
+Set it to nil only to keep another Nix server (nil, nixd) beside
+micros-lsp in the same buffers: that server reports those, and
+micros-lsp keeps to the options (`micros.diagnostics.generic')."
+  :type 'boolean
+  :set #'micros--set-and-notify)
+
+(defcustom micros-formatting-command nil
+  "A formatter to run instead of the built-in alejandra style.
+A list: the program and its arguments, e.g. (\"nixfmt\").  It reads Nix
+on stdin and writes the formatted text on stdout; the server stops it
+after 10 s (`micros.formatting.command')."
+  :type '(choice (const :tag "alejandra (built in)" nil) (repeat string))
+  :set #'micros--set-and-notify)
+
 (defcustom micros-major-modes '(nix-mode nix-ts-mode micros-nix-mode)
   "Major modes whose buffers micros-lsp serves."
   :type '(repeat symbol))
@@ -85,7 +101,10 @@ too (the server ignores a null `eval', hence `:json-false')."
     (list :source (funcall path micros-source)
           :nixpkgs (funcall path micros-nixpkgs)
           :options (funcall path micros-options)
-          :eval (if micros-eval t :json-false))))
+          :eval (if micros-eval t :json-false)
+          :diagnostics (list :generic (if micros-generic-diagnostics t :json-false))
+          :formatting (list :command (and micros-formatting-command
+                                          (vconcat micros-formatting-command))))))
 
 (defun micros--contact (&optional _interactive)
   "The eglot contact: the server and its initializationOptions.

@@ -42,6 +42,7 @@ pub enum Code {
     UnknownService,
     PlaintextPassword,
     UntrackedFile,
+    UnknownPackage,
 }
 
 impl Code {
@@ -64,6 +65,7 @@ impl Code {
             Code::EmptyInherit => "empty-inherit",
             Code::DuplicateFormal => "duplicate-formal",
             Code::UriLiteral => "uri-literal",
+            Code::UnknownPackage => "unknown-package",
             Code::InfiniteRecursion => "infinite-recursion",
             Code::ImportCycle => "import-cycle",
             Code::ConflictingDefinitions => "conflicting-definitions",

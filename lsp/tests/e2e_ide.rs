@@ -436,3 +436,80 @@ fn refactoring_code_actions() {
     assert!(!inline.2.contains("let"), "{}", inline.2);
     client.shutdown();
 }
+
+#[test]
+fn generic_diagnostics_can_be_left_to_another_server() {
+    let root = scratch("e2e-generic-diagnostics");
+    let config = root.join("configuration.nix");
+    let text = "{ config, ... }:\n{\n  services.gety.enable = undefinedName;\n  networking.hostName = rec { b = \"a\"; }.b;\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut options = fixture_options();
+    options["micros"]["diagnostics"] = json!({ "generic": false });
+    let mut client = Client::start(&root, options);
+    client.open(&config, text);
+    // Only what is about options: nil reports the rest.
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(codes(&diagnostics), ["unknown-option"], "{diagnostics:#?}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri(&config) },
+                "range": { "start": { "line": 3, "character": 25 }, "end": { "line": 3, "character": 25 } },
+                "context": { "diagnostics": [] } }),
+    );
+    assert!(
+        !actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "quickfix"),
+        "{actions}"
+    );
+    // Turned back on, they are published again at once.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "micros": { "diagnostics": { "generic": true } } } }),
+    );
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(
+        codes(&diagnostics),
+        ["unknown-option", "undefined-variable", "needless-rec"],
+        "{diagnostics:#?}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn packages_of_a_full_nixpkgs_tree() {
+    // tests/fixtures/nixpkgs is laid out as nixpkgs is, pkgs/ included.
+    let root = scratch("e2e-packages");
+    let config = root.join("configuration.nix");
+    let text = "{ pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.helo pkgs.ri ];\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    client.open(&config, text);
+    let diagnostics = client.diagnostics_for(&config, 1);
+    let unknown: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "unknown-package")
+        .collect();
+    assert_eq!(unknown.len(), 2, "{diagnostics:#?}");
+    assert!(
+        unknown[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `pkgs.hello`?"),
+        "{unknown:#?}"
+    );
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 50 } }),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["ripgrep"]);
+    client.shutdown();
+}

@@ -6,9 +6,10 @@
 ;; MICROS_TEST_NIXPKGS (passed only through micros.el's settings).  Checks
 ;; that the unknown-option diagnostic arrives through flymake, that hover
 ;; (eldoc) on an option shows its description, that completion after
-;; `services.' offers getty, and that changed settings (`micros-source',
-;; `micros-eval') reach the running server.  Exits 0 when all pass, 1 with
-;; a message.
+;; `services.' offers getty, that changed settings (`micros-source',
+;; `micros-eval') reach the running server, and that formatting leaves a
+;; broken file alone and formats a sound one.  Exits 0 when all pass, 1
+;; with a message.
 
 ;;; Code:
 
@@ -212,6 +213,22 @@ the option load they belong to.")
       (when quiet
         (micros-test-fail "turning micros-eval off did not stop evaluation: %S" quiet)))
     (micros-test-log "micros-eval off: the server reloaded without trying Nix"))
+
+  ;; 7. Formatting through eglot: the file with step 4's half-typed line is
+  ;; left as it is; without that line, it comes out in alejandra's style.
+  (let ((before (buffer-string)))
+    (eglot-format-buffer)
+    (unless (equal before (buffer-string))
+      (micros-test-fail "a file with a syntax error was formatted: %s" (buffer-string))))
+  (goto-char (point-min))
+  (search-forward "  services.\n")
+  (replace-match "")
+  (eglot-format-buffer)
+  (let ((formatted (buffer-string)))
+    (unless (and (string-match-p (regexp-quote "services.getty.ttys = [\"tty1\"];") formatted)
+                 (string-match-p (regexp-quote "{pkgs, ...}:") formatted))
+      (micros-test-fail "the buffer is not in alejandra's style after formatting:\n%s" formatted)))
+  (micros-test-log "eglot-format-buffer: the buffer is in alejandra's style")
 
   (micros-test-log "all checks passed")
   (let ((server (eglot-current-server)))

@@ -1,6 +1,7 @@
 """Check editors/helix/languages.toml: it parses as TOML, declares a server
 whose command is the binary this repository builds, and adds it to Helix's
-`nix` language beside the other Nix servers. Exits 1 with a message if not."""
+`nix` language as its only server (with the setting that keeps another
+one beside it shown). Exits 1 with a message if not."""
 
 import pathlib
 import re
@@ -38,7 +39,7 @@ if server.get("args", []) != []:
     fail(f"micros-lsp takes no arguments, the snippet passes {server['args']!r}")
 
 settings = server.get("config", {}).get("micros", {})
-kinds = {"source": str, "nixpkgs": str, "options": str, "eval": bool}
+kinds = {"source": str, "nixpkgs": str, "options": str, "eval": bool, "formatting": dict, "diagnostics": dict}
 unknown = set(settings) - set(kinds)
 if unknown:
     fail(f"settings the server does not read: {sorted(unknown)}")
@@ -54,8 +55,20 @@ servers = nix[0].get("language-servers", [])
 names = [s if isinstance(s, str) else s.get("name") for s in servers]
 if "micros-lsp" not in names:
     fail(f"the nix language's servers {names} do not include micros-lsp")
-if len(names) < 2:
-    fail("micros-lsp should run beside another Nix server, not replace them")
+if names != ["micros-lsp"]:
+    fail(f"micros-lsp serves nix files alone, the snippet lists {names}")
+# The commented settings the snippet suggests must be ones the server reads.
+commented = "\n".join(
+    line.lstrip("# ") for line in snippet.read_text().splitlines() if re.match(r"#\s*[a-z.]+\s*=", line)
+)
+suggested = tomllib.loads(commented)
+if suggested.get("diagnostics", {}).get("generic") is not False:
+    fail("the snippet should show `diagnostics.generic = false` for keeping nil beside")
+if not isinstance(suggested.get("formatting", {}).get("command"), list):
+    fail("the snippet should show `formatting.command` as a list")
+for key in suggested:
+    if key not in kinds:
+        fail(f"the snippet suggests a setting the server does not read: {key}")
 for key in nix[0]:
     # Setting these would replace Helix's defaults for nix; the snippet must
     # only add a server.

@@ -312,6 +312,51 @@ local ok, err = pcall(function()
     fail("no diagnostics from the restarted server; diagnostics: " .. diagnostics_text())
   end
   log("the restarted server published the diagnostic again")
+
+  -- 8. Formatting: refused while step 4's `services.` line breaks the file
+  -- (with a message), then, without it, the buffer in alejandra's style.
+  client = attached()
+  local function format()
+    local result = vim.lsp.buf_request_sync(bufnr, "textDocument/formatting", {
+      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      options = { tabSize = 2, insertSpaces = true },
+    }, timeout)
+    for _, response in pairs(result or {}) do
+      if response.error then
+        fail("formatting failed: " .. vim.inspect(response.error))
+      end
+      return response.result
+    end
+    fail("no answer to textDocument/formatting within " .. timeout .. " ms")
+  end
+  said = {}
+  if format() ~= nil then
+    fail("a file with a syntax error was formatted")
+  end
+  if not vim.wait(timeout, function()
+    for _, entry in ipairs(said) do
+      if entry.shown and entry.message:find("not formatted", 1, true) then
+        return true
+      end
+    end
+    return false
+  end, 50) then
+    fail("no message saying why the file was not formatted: " .. vim.inspect(said))
+  end
+  local typed = vim.api.nvim_buf_line_count(bufnr) - 2
+  vim.api.nvim_buf_set_lines(bufnr, typed, typed + 1, false, {})
+  local edits = format()
+  if not edits or #edits == 0 then
+    fail("formatting gave no edits for the fixture")
+  end
+  vim.lsp.util.apply_text_edits(edits, bufnr, client.offset_encoding or "utf-16")
+  local formatted = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
+  if not formatted:find('services.getty.ttys = ["tty1"];', 1, true) or not formatted:find("{pkgs, ...}:", 1, true) then
+    fail("the buffer is not in alejandra's style after formatting:\n" .. formatted)
+  end
+  log("formatted: " .. #edits .. " edit(s), the buffer is in alejandra's style")
+  -- The line step 4 typed, back for the recorded completion below.
+  vim.api.nvim_buf_set_lines(bufnr, typed, typed, false, { "  services." })
 end)
 
 if not ok then

@@ -1,7 +1,7 @@
 // The `micros` settings as the server reads them (lsp/src/server/settings.rs):
 // the section `micros` with the paths `source`, `nixpkgs` and `options`, each
-// a path or absent, and the flag `eval`. Pure, so that it is tested without
-// VS Code.
+// a path or absent, the flag `eval`, `diagnostics.generic` and
+// `formatting.command`. Pure, so that it is tested without VS Code.
 
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,14 +14,26 @@ export type PathKey = (typeof PATH_KEYS)[number];
 export const FLAG_KEYS = ["eval"] as const;
 export type FlagKey = (typeof FLAG_KEYS)[number];
 
-/** Every key of the `micros` section the server reads. */
-export const SERVER_KEYS = [...PATH_KEYS, ...FLAG_KEYS] as const;
-export type ServerKey = PathKey | FlagKey;
+/**
+ * Nested keys: `diagnostics.generic` (false leaves syntax, name and nil's
+ * lints to another Nix server running beside; default true) and
+ * `formatting.command` (a formatter and its arguments instead of the
+ * built-in alejandra style).
+ */
+export const NESTED_KEYS = ["diagnostics.generic", "formatting.command"] as const;
+export type NestedKey = (typeof NESTED_KEYS)[number];
 
-export type ServerSettings = Partial<Record<PathKey, string> & Record<FlagKey, boolean>>;
+/** Every key of the `micros` section the server reads. */
+export const SERVER_KEYS = [...PATH_KEYS, ...FLAG_KEYS, ...NESTED_KEYS] as const;
+export type ServerKey = PathKey | FlagKey | NestedKey;
+
+export type ServerSettings = Partial<
+  Record<PathKey, string> & Record<FlagKey, boolean> & { genericDiagnostics: boolean; formattingCommand: string[] }
+>;
 
 /** What is sent: every key, so that the server forgets what was cleared. */
-export type ServerSection = Record<PathKey, string | null> & Record<FlagKey, boolean>;
+export type ServerSection = Record<PathKey, string | null> &
+  Record<FlagKey, boolean> & { diagnostics: { generic: boolean }; formatting: { command: string[] | null } };
 
 /** Where `~` and `${workspaceFolder}` point. */
 export interface Context {
@@ -67,6 +79,14 @@ export function serverSettings(get: (key: ServerKey) => unknown, context: Contex
       settings[key] = value;
     }
   }
+  const generic = get("diagnostics.generic");
+  if (typeof generic === "boolean") {
+    settings.genericDiagnostics = generic;
+  }
+  const command = get("formatting.command");
+  if (Array.isArray(command) && command.length > 0 && command.every((word) => typeof word === "string")) {
+    settings.formattingCommand = command.map((word, i) => (i === 0 ? expandPath(word, context) : word));
+  }
   return settings;
 }
 
@@ -84,6 +104,8 @@ export function serverPayload(settings: ServerSettings): { micros: ServerSection
   for (const key of FLAG_KEYS) {
     micros[key] = settings[key] ?? false;
   }
+  micros.diagnostics = { generic: settings.genericDiagnostics ?? true };
+  micros.formatting = { command: settings.formattingCommand ?? null };
   return { micros };
 }
 

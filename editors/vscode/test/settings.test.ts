@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { FLAG_KEYS, PATH_KEYS, changeAction, expandPath, serverPayload, serverSettings } from "../src/settings";
 
+const nested = { diagnostics: { generic: true }, formatting: { command: null } };
+
 const context = { home: "/home/ada", workspaceFolder: "/work/site" };
 
 test("settings map to the server's `micros` section, empty ones left out", () => {
@@ -20,11 +22,25 @@ test("`eval` is sent as a boolean; strings and other values are not taken for on
 });
 
 test("unset paths are sent as null and unset flags as false, so clearing a setting clears it in the server", () => {
-  assert.deepEqual(serverPayload({ source: "/m" }), { micros: { source: "/m", nixpkgs: null, options: null, eval: false } });
-  assert.deepEqual(serverPayload({ eval: true }), { micros: { source: null, nixpkgs: null, options: null, eval: true } });
-  assert.deepEqual(serverPayload({}), { micros: { source: null, nixpkgs: null, options: null, eval: false } });
+  assert.deepEqual(serverPayload({ source: "/m" }), { micros: { source: "/m", nixpkgs: null, options: null, eval: false, ...nested } });
+  assert.deepEqual(serverPayload({ eval: true }), { micros: { source: null, nixpkgs: null, options: null, eval: true, ...nested } });
+  assert.deepEqual(serverPayload({}), { micros: { source: null, nixpkgs: null, options: null, eval: false, ...nested } });
   // What crosses the wire: a real JSON boolean, never null, for the flag.
   assert.equal(JSON.stringify(serverPayload({}).micros.eval), "false");
+});
+
+test("generic diagnostics can be left to another server; a formatter command is a list of words", () => {
+  const values: Record<string, unknown> = { "diagnostics.generic": false, "formatting.command": ["~/bin/nixfmt", "-w", "100"] };
+  const settings = serverSettings((key) => values[key], context);
+  assert.deepEqual(settings, { genericDiagnostics: false, formattingCommand: ["/home/ada/bin/nixfmt", "-w", "100"] });
+  assert.deepEqual(serverPayload(settings).micros.diagnostics, { generic: false });
+  assert.deepEqual(serverPayload(settings).micros.formatting, { command: ["/home/ada/bin/nixfmt", "-w", "100"] });
+  // An empty list, or one with something else than words, is no command.
+  for (const command of [[], ["nixfmt", 3], "nixfmt"]) {
+    assert.deepEqual(serverSettings((key) => (key === "formatting.command" ? command : undefined), context), {});
+  }
+  const affects = (section: string) => "micros.diagnostics.generic".startsWith(section);
+  assert.equal(changeAction(affects), "notify");
 });
 
 test("~ and ${workspaceFolder} are expanded; relative paths stay relative for the server", () => {
@@ -58,6 +74,10 @@ test("every key sent to the server is a setting in package.json, of the type it 
     assert.equal(properties[`micros.${key}`]?.type, "boolean", `micros.${key}`);
     assert.equal(properties[`micros.${key}`].default, false, `micros.${key}`);
   }
+  assert.equal(properties["micros.diagnostics.generic"]?.type, "boolean");
+  assert.equal(properties["micros.diagnostics.generic"].default, true);
+  assert.equal(properties["micros.formatting.command"]?.type, "array");
+  assert.equal(properties["micros.formatting.command"].items.type, "string");
   // Evaluation runs the flake's code: the setting says so.
   assert.match(properties["micros.eval"].markdownDescription, /runs the flake's Nix code/);
 });

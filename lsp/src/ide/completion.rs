@@ -36,6 +36,7 @@ pub enum CompletionKind {
     Variable,
     File,
     Folder,
+    Package,
 }
 
 pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<CompletionItem> {
@@ -44,6 +45,9 @@ pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Completi
     let root = db::parse(db, file).root();
     let syntax = root.syntax().clone();
     if let Some(items) = super::path_completion::path_completion(db, file, offset) {
+        return items;
+    }
+    if let Some(items) = super::packages::completion(db, file, offset) {
         return items;
     }
     let index = db::option_index(db, db.workspace());

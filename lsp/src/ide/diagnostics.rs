@@ -152,6 +152,7 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
         });
     }
     out.extend(super::lints::lints(db, file));
+    out.extend(super::packages::diagnostics(db, file));
     let map = db::source_map(db, file);
     // A set defining a name twice is an error in any file; the rest
     // judges definitions, and only a module makes any.

@@ -13,6 +13,7 @@ pub mod goto_definition;
 pub mod highlight;
 pub mod hover;
 pub mod lints;
+pub mod packages;
 pub mod passwords;
 pub mod path_completion;
 pub mod refactor;

@@ -77,6 +77,7 @@ pub fn completion_item(
             CompletionKind::Variable => lsp::CompletionItemKind::VARIABLE,
             CompletionKind::File => lsp::CompletionItemKind::FILE,
             CompletionKind::Folder => lsp::CompletionItemKind::FOLDER,
+            CompletionKind::Package => lsp::CompletionItemKind::MODULE,
         }),
         detail: item.detail.clone(),
         documentation: item.documentation.as_ref().map(|d| {

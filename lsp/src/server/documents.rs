@@ -126,7 +126,7 @@ impl Backend {
     /// them, unless the document changed or closed meanwhile (then the
     /// newer state publishes, or nothing should).
     pub(super) async fn publish(&self, path: PathBuf) {
-        let Some((analysis, file, index, version, revision)) = ({
+        let Some((analysis, file, index, version, revision, skip_generic)) = ({
             let state = self.lock();
             state.documents.get(&path).map(|d| {
                 (
@@ -135,6 +135,7 @@ impl Backend {
                     d.index.clone(),
                     d.version,
                     d.revision,
+                    state.settings.skip_generic_diagnostics,
                 )
             })
         }) else {
@@ -149,6 +150,7 @@ impl Backend {
                 Ok::<_, salsa::Cancelled>(
                     diagnostics
                         .iter()
+                        .filter(|d| !(skip_generic && d.code.is_generic()))
                         .take(MAX_PUBLISHED)
                         .map(|d| convert::diagnostic(d, &index, &uri))
                         .collect::<Vec<_>>(),

@@ -465,10 +465,16 @@ impl LanguageServer for Backend {
             let mut state = self.lock();
             let before = state.settings.clone();
             state.settings.update(&params.settings);
-            state.settings.options_differ(&before)
+            (
+                state.settings.options_differ(&before),
+                state.settings.skip_generic_diagnostics != before.skip_generic_diagnostics,
+            )
         };
-        if changed {
-            self.spawn_load_options();
+        match changed {
+            // Loading the options publishes everything again.
+            (true, _) => self.spawn_load_options(),
+            (false, true) => self.publish_all().await,
+            (false, false) => {}
         }
     }
 
@@ -560,10 +566,15 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let range = index.text_range(params.range);
-        let actions = self
+        let skip_generic = self.lock().settings.skip_generic_diagnostics;
+        let mut actions = self
             .blocking(move || analysis.code_actions(file, range))
             .await?
             .map_err(|_| content_modified())?;
+        // The other server offers the fixes of what it reports.
+        actions.retain(|a| {
+            !(skip_generic && a.diagnostic.as_ref().is_some_and(|d| d.code.is_generic()))
+        });
         Ok(Some(
             actions
                 .iter()

@@ -25,6 +25,9 @@ pub struct Settings {
     pub eval: bool,
     /// `formatting.command`: an external formatter instead of alejandra.
     pub formatting_command: Option<Vec<String>>,
+    /// `diagnostics.generic = false` leaves the diagnostics any Nix server
+    /// makes (syntax, names, nil's lints) to another one running beside.
+    pub skip_generic_diagnostics: bool,
 }
 
 impl Settings {
@@ -50,6 +53,13 @@ impl Settings {
         }
         if let Some(eval) = section.get("eval").and_then(serde_json::Value::as_bool) {
             self.eval = eval;
+        }
+        if let Some(generic) = section
+            .get("diagnostics")
+            .and_then(|d| d.get("generic"))
+            .and_then(serde_json::Value::as_bool)
+        {
+            self.skip_generic_diagnostics = !generic;
         }
         if let Some(command) = section.get("formatting").and_then(|f| f.get("command")) {
             match command {
@@ -227,5 +237,11 @@ mod tests {
         assert!(settings.formatting_command.is_some());
         settings.update(&serde_json::json!({ "formatting": { "command": null } }));
         assert_eq!(settings.formatting_command, None);
+        settings.update(&serde_json::json!({ "diagnostics": { "generic": false } }));
+        assert!(settings.skip_generic_diagnostics);
+        settings.update(&serde_json::json!({ "diagnostics": { "generic": "no" } }));
+        assert!(settings.skip_generic_diagnostics);
+        settings.update(&serde_json::json!({ "diagnostics": { "generic": true } }));
+        assert!(!settings.skip_generic_diagnostics);
     }
 }

@@ -20,7 +20,9 @@ local defaults = {
   -- The `micros` settings section: source, nixpkgs, options (paths;
   -- relative ones are taken from the workspace root) and eval (boolean:
   -- evaluate the options with Nix, which runs the flake's code; off unless
-  -- set).
+  -- set), diagnostics = { generic = false } to leave syntax, name and nil's
+  -- lints to nil running beside, formatting = { command = { "nixfmt" } }
+  -- for another formatter than the built-in alejandra style.
   settings = {},
   on_attach = nil,
   capabilities = nil,
@@ -61,6 +63,17 @@ local function expand_settings(settings)
       out[key] = false
     end
   end
+  -- The nested settings too, at their defaults when unset.
+  local diagnostics = vim.deepcopy(out.diagnostics or {})
+  if diagnostics.generic == nil then
+    diagnostics.generic = true
+  end
+  out.diagnostics = diagnostics
+  local formatting = vim.deepcopy(out.formatting or {})
+  if formatting.command == nil then
+    formatting.command = vim.NIL
+  end
+  out.formatting = formatting
   return out
 end
 

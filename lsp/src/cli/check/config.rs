@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 26] = [
+pub const CODES: [Code; 27] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -44,6 +44,7 @@ pub const CODES: [Code; 26] = [
     Code::UnknownService,
     Code::PlaintextPassword,
     Code::UntrackedFile,
+    Code::UnknownPackage,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -70,6 +71,7 @@ pub fn description(code: Code) -> &'static str {
         Code::EmptyInherit => "An `inherit` names nothing.",
         Code::DuplicateFormal => "A function names the same argument twice.",
         Code::UriLiteral => "An unquoted URL, deprecated in Nix.",
+        Code::UnknownPackage => "`pkgs.<name>` names no package of the (full) nixpkgs tree.",
         Code::InfiniteRecursion => "A value or type is defined in terms of itself.",
         Code::ImportCycle => "A module imports itself, directly or through others.",
         Code::ConflictingDefinitions => {
