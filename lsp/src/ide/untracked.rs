@@ -27,6 +27,13 @@ pub fn untracked_files(db: &dyn Db, file: File) -> Vec<Diagnostic> {
     {
         out.push(finding(TextRange::default(), "this flake", path, why, tree));
     }
+    // A file git leaves out is no part of the flake itself (whoever names it
+    // is told); what it names is judged once it is added. Otherwise every
+    // file below an ignored directory (`result/`, a build's scratch files)
+    // would be reported at each import.
+    if tree.not_tracked(path).is_some() {
+        return out;
+    }
     let dir = path.parent().unwrap_or(Path::new("/"));
     let root = db::parse(db, file).root();
     for (range, literal, relative) in super::document_links::path_literals(&root) {
@@ -175,6 +182,17 @@ mod tests {
             expect![[r#"
                 /repo/flake.nix 1:1-1:1 this flake is not tracked by git: nix will not see this file; run `git add flake.nix`
                 /repo/configuration.nix 2:15-2:26 `./users.nix` is ignored by git: nix will not see this file; run `git add -f users.nix` if it belongs to the system
+            "#]],
+        );
+    }
+
+    /// What a file git leaves out names is not judged until it is added.
+    #[test]
+    fn what_an_untracked_file_names_waits_until_it_is_added() {
+        check(
+            Some((b"", b"configuration.nix\0users.nix\0")),
+            expect![[r#"
+                /repo/flake.nix 4:19-4:38 `./configuration.nix` is ignored by git: nix will not see this file; run `git add -f configuration.nix` if it belongs to the system
             "#]],
         );
     }
