@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Releases and hooks, as far as this machine allows:
+# Releases, hooks and crates, as far as this machine allows:
 # - the x86_64 Linux release archive, built by the release workflow's own
 #   script (static musl when the target and Debian's musl-tools install,
 #   otherwise gnu), its binaries run;
@@ -7,7 +7,9 @@
 #   workflow's script, unpacked, and its server found by the extension's own
 #   lookup and answering initialize;
 # - the pre-commit hook for an installed micros (language: system) run by
-#   pre-commit on a repository with a typo.
+#   pre-commit on a repository with a typo;
+# - `cargo package --workspace`: every crate packs, with its README and
+#   LICENSE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -94,3 +96,13 @@ say "pre-commit: the micros-check-system hook (language: system)"
 start=$SECONDS
 hook_finds_the_typo micros-check-system PATH="$dist/unpacked:$PATH"
 took "micros-check-system" "$start"
+say "cargo package --workspace"
+start=$SECONDS
+cargo package --workspace --locked --allow-dirty --no-verify
+for crate in micros-options micros-lsp micros-docgen; do
+  files="$(cargo package --locked --allow-dirty --list -p "$crate")"
+  for needed in Cargo.toml README.md LICENSE src/lib.rs; do
+    grep -qx "$needed" <<<"$files" || { echo "error: the $crate package has no $needed" >&2; exit 1; }
+  done
+done
+took "cargo package" "$start"
