@@ -37,7 +37,7 @@ for target in "${targets[@]}"; do
   for dir in corpus/"$target" work/"$target"; do
     [ -d "$dir" ] && find "$dir" -type f -exec cp -t "$merged" {} +
   done
-  cargo fuzz cmin "${flags[@]}" "$target" "$merged" -- -timeout=5 -rss_limit_mb=4096 >/dev/null 2>&1
+  cargo fuzz cmin "${flags[@]}" "$target" "$merged" -- -use_counters=0 -timeout=5 -rss_limit_mb=4096 >/dev/null 2>&1
   if [ -s "$upstream" ]; then
     grep -lFf "$upstream" -r "$merged" | xargs -r rm
   fi
