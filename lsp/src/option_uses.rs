@@ -34,7 +34,16 @@ pub fn reads(db: &dyn Db, file: File) -> Arc<Vec<OptionRead>> {
     let root = db::parse(db, file).root();
     let scopes = crate::scopes::scopes(db, file);
     let index = db::option_index(db, db.workspace());
-    Arc::new(option_reads(&root, scopes, index))
+    // A flake's modules are the ones written in its `modules` lists.
+    let modules = match crate::systems::is_flake(file.path(db)) {
+        true => crate::systems::flake_model(db, file).inline.clone(),
+        false => root
+            .expr()
+            .map(|e| e.syntax().text_range())
+            .into_iter()
+            .collect(),
+    };
+    Arc::new(option_reads(&root, scopes, index, &modules))
 }
 
 /// Where a file declares the options it declares (a tracked query).
@@ -55,10 +64,21 @@ pub fn declarations(db: &dyn Db, file: File) -> Arc<Vec<(Vec<String>, TextRange)
 /// Aliases are followed this many bindings deep.
 const MAX_ALIAS_DEPTH: u32 = 16;
 
-pub fn option_reads(root: &ast::Root, scopes: &Scopes, index: &OptionIndex) -> Vec<OptionRead> {
-    let Some(config) = config_argument(root, scopes) else {
+/// The reads in the modules written at `modules` (each a module's whole
+/// expression).
+pub fn option_reads(
+    root: &ast::Root,
+    scopes: &Scopes,
+    index: &OptionIndex,
+    modules: &[TextRange],
+) -> Vec<OptionRead> {
+    let config: Vec<DefId> = modules
+        .iter()
+        .filter_map(|range| config_argument(root, *range, scopes))
+        .collect();
+    if config.is_empty() {
         return Vec::new();
-    };
+    }
     let mut reader = Reader {
         root,
         scopes,
@@ -111,8 +131,8 @@ pub fn option_reads(root: &ast::Root, scopes: &Scopes, index: &OptionIndex) -> V
 }
 
 /// The `config` argument of the module function, `{ config, ... }: ...`.
-fn config_argument(root: &ast::Root, scopes: &Scopes) -> Option<DefId> {
-    let mut expr = root.expr()?;
+fn config_argument(root: &ast::Root, module: TextRange, scopes: &Scopes) -> Option<DefId> {
+    let mut expr = ast::Expr::cast(node_at(root, module)?)?;
     while let ast::Expr::Paren(paren) = &expr {
         expr = paren.expr()?;
     }
@@ -146,7 +166,8 @@ struct Reader<'a> {
     root: &'a ast::Root,
     scopes: &'a Scopes,
     index: &'a OptionIndex,
-    config: DefId,
+    /// The modules' `config` arguments.
+    config: Vec<DefId>,
     /// The part of `config` each binding stands for (`None`: none).
     aliases: FxHashMap<DefId, Option<Vec<String>>>,
     out: Vec<OptionRead>,
@@ -155,7 +176,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// The part of `config` a binding stands for.
     fn base_path(&mut self, def: DefId, depth: u32) -> Option<Vec<String>> {
-        if def == self.config {
+        if self.config.contains(&def) {
             return Some(Vec::new());
         }
         if let Some(known) = self.aliases.get(&def) {

@@ -344,6 +344,33 @@ in {
         );
     }
 
+    /// The inline modules of flake.nix define and read options too.
+    #[test]
+    fn options_in_a_flakes_inline_modules() {
+        let flake = r#"
+#- /flake.nix
+{
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.default = (micros.lib.microsSystem {
+      modules = [ ./web.nix ({ config, ... }: { my.web.port = 1; services.getty.enable = config.my.web.enable; }) ];
+    }).config.system.build.image;
+  };
+}
+"#;
+        let web = &WEB[WEB.find("#- /web.nix").unwrap()..WEB.find("#- /other.nix").unwrap()];
+        check(
+            &format!(
+                "{flake}{}",
+                web.replace("    enable = lib", "    ena$0ble = lib")
+            ),
+            true,
+            expect![[r#"
+                /flake.nix:4:104-4:110 Read
+                /web.nix:7:5-7:11 Declaration
+                /web.nix:10:25-10:31 Read"#]],
+        );
+    }
+
     #[test]
     fn options_declared_by_micros() {
         check(
