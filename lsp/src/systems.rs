@@ -688,6 +688,31 @@ mod argument_tests {
     }
 
     #[test]
+    fn a_finding_in_only_some_systems_names_them() {
+        // m.nix is in both systems; only `web` passes `inputs`.
+        let text = r#"#- /flake.nix
+{ outputs = { micros, ... } @ inputs: {
+  nixosConfigurations.web = micros.lib.microsSystem { specialArgs = { inherit inputs; }; modules = [ ./m.nix ]; };
+  nixosConfigurations.db = micros.lib.microsSystem { modules = [ ./m.nix ]; };
+  nixosConfigurations.cache = micros.lib.microsSystem { modules = [ ./m.nix ]; };
+}; }
+#- /m.nix
+{ inputs, ... }: { }
+"#;
+        expect![[r#"
+            /m.nix 1:3-1:9 missing-module-argument: nothing provides the module argument `inputs` (in nixosConfigurations.cache, nixosConfigurations.db)
+        "#]]
+        .assert_eq(&diagnostics(text));
+        // In every system that reaches the file: no names.
+        expect![[r#"
+            /m.nix 1:3-1:9 missing-module-argument: nothing provides the module argument `inputs`
+        "#]]
+        .assert_eq(&diagnostics(
+            &text.replace("specialArgs = { inherit inputs; }; ", ""),
+        ));
+    }
+
+    #[test]
     fn unsure_says_nothing() {
         // specialArgs not known statically.
         check(

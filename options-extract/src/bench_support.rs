@@ -58,6 +58,24 @@ pub fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// A flake.nix whose one system (`packages.x86_64-linux.default`) has
+/// `./configuration.nix` and `count` modules written inline, each a
+/// service; the first inline module defines `networking.hostName`.
+pub fn inline_modules_flake(count: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from(
+        "{\n  outputs = { micros, ... }: {\n    packages.x86_64-linux.default = (micros.lib.microsSystem {\n      modules = [\n        ./configuration.nix\n        { networking.hostName = \"bench\"; }\n",
+    );
+    for i in 0..count {
+        let _ = writeln!(
+            text,
+            "        {{\n          micros.services.service{i} = {{\n            type = \"oneshot\";\n            startScript = \"echo {i}\";\n          }};\n        }}"
+        );
+    }
+    text.push_str("      ];\n    }).config.system.build.image;\n  };\n}\n");
+    text
+}
+
 /// A configuration of at least `min_lines` lines, made of the definitions
 /// a real one has (users, services with scripts and dependencies), without
 /// a mistake. At 2,000 it has 2,005 lines.
