@@ -142,6 +142,30 @@ impl Client {
         self.lsp.messages.recv_timeout(timeout).ok().map(|(_, m)| m)
     }
 
+    /// The diagnostics of the first publication for `path` whose codes
+    /// `done` accepts. Publications in between are skipped: the server
+    /// publishes again when git's answer or a watched file arrives.
+    #[track_caller]
+    pub fn diagnostics_until(
+        &mut self,
+        path: &Path,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<Value> {
+        let uri = uri(path);
+        let mut seen = Vec::new();
+        for _ in 0..20 {
+            let message = self.wait_for(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+            });
+            let diagnostics = message["params"]["diagnostics"].as_array().unwrap().clone();
+            if done(&codes(&diagnostics)) {
+                return diagnostics;
+            }
+            seen.push(codes(&diagnostics));
+        }
+        panic!("never got there; saw {seen:?}");
+    }
+
     /// Messages seen while waiting for others.
     pub fn backlog(&self) -> Vec<&Value> {
         self.lsp.backlog.iter().map(|(_, m)| m).collect()
