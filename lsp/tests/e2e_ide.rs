@@ -501,12 +501,7 @@ fn packages_of_a_full_nixpkgs_tree() {
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 50 } }),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels(&items);
     assert_eq!(labels, ["ripgrep"]);
     client.shutdown();
 }

@@ -61,12 +61,7 @@ fn a_session_from_initialize_to_shutdown() {
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 4, "character": 13 } }),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels(&items);
     assert!(labels.contains(&"firewall"), "{labels:?}");
 
     // Hover on `maxAuthTries`.

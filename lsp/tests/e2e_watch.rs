@@ -29,24 +29,6 @@ fn changed(client: &mut Client, path: &Path, kind: i64) {
     );
 }
 
-/// Diagnostics of `path` until they satisfy `done` (each change publishes
-/// again; the first ones may predate it).
-fn diagnostics_until(client: &mut Client, path: &Path, done: impl Fn(&[String]) -> bool) {
-    let uri = uri(path);
-    let mut seen = Vec::new();
-    for _ in 0..20 {
-        let message = client.wait_for(|m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
-        });
-        let found = codes(message["params"]["diagnostics"].as_array().unwrap());
-        if done(&found) {
-            return;
-        }
-        seen.push(found);
-    }
-    panic!("never got there; saw {seen:?}");
-}
-
 const MODULE: &str = r#"{ lib, ... }: {
   options.my.enable = lib.mkOption { type = lib.types.bool; default = false; description = "x"; };
 }
@@ -85,12 +67,12 @@ fn an_imported_module_edited_or_deleted_outside_the_editor() {
     assert!(client.diagnostics_for(&config, 1).is_empty());
     std::fs::write(&module, MODULE.replace("types.bool", "types.int")).unwrap();
     changed(&mut client, &module, CHANGED);
-    diagnostics_until(&mut client, &config, |c| c == ["type-mismatch"]);
+    client.diagnostics_until(&config, |c| c == ["type-mismatch"]);
     // Deleted: what it declared is gone (an option that may be declared in
     // a file that cannot be read is not called unknown).
     std::fs::remove_file(&module).unwrap();
     changed(&mut client, &module, DELETED);
-    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.diagnostics_until(&config, |c| c.is_empty());
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
@@ -116,8 +98,8 @@ fn an_open_document_deleted_on_disk_keeps_its_buffer() {
     std::fs::remove_file(&module).unwrap();
     changed(&mut client, &module, DELETED);
     // Both are checked again: the buffer still declares the option.
-    diagnostics_until(&mut client, &module, |c| c.is_empty());
-    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.diagnostics_until(&module, |c| c.is_empty());
+    client.diagnostics_until(&config, |c| c.is_empty());
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
@@ -212,7 +194,7 @@ fn a_new_flake_lock_reloads_the_options_from_the_new_micros() {
     // `nix flake update`: the lock now points at the newer micros.
     std::fs::write(&lock, flake_lock(&new_micros, &nixpkgs)).unwrap();
     changed(&mut client, &lock, CHANGED);
-    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.diagnostics_until(&config, |c| c.is_empty());
     client.shutdown();
 }
 
@@ -247,9 +229,9 @@ fn a_file_git_does_not_track_until_it_is_added() {
     let mut client =
         Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
     client.open(&config, text);
-    diagnostics_until(&mut client, &config, |c| c == ["untracked-file"]);
+    client.diagnostics_until(&config, |c| c == ["untracked-file"]);
     assert!(git(&["add", "--intent-to-add", "module.nix"]));
     changed(&mut client, &root.join(".git/index"), CHANGED);
-    diagnostics_until(&mut client, &config, |c| c.is_empty());
+    client.diagnostics_until(&config, |c| c.is_empty());
     client.shutdown();
 }

@@ -210,6 +210,16 @@ pub fn fixture_options() -> Value {
     json!({ "micros": { "source": f.join("micros"), "nixpkgs": f.join("nixpkgs") } })
 }
 
+/// The labels of a completion answer (a list of items), in order.
+pub fn labels(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
 pub fn codes(diagnostics: &[Value]) -> Vec<String> {
     diagnostics
         .iter()
