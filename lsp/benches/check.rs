@@ -70,6 +70,33 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
+/// The median of [`ROUNDS`] runs of the real binary, `micros check
+/// --format json` with the sources, as CI and users run it; `configure`
+/// says what to check (paths or the working directory), `verify` holds
+/// each run's output to what it must find.
+fn time_check(
+    micros: &Path,
+    nixpkgs: &Path,
+    configure: impl Fn(&mut Command),
+    verify: impl Fn(&std::process::Output),
+) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_micros"));
+        command
+            .args(["check", "--format", "json", "--micros"])
+            .arg(micros)
+            .arg("--nixpkgs")
+            .arg(nixpkgs);
+        configure(&mut command);
+        let start = Instant::now();
+        let output = command.output().expect("run micros");
+        times.push(start.elapsed());
+        verify(&output);
+    }
+    median(times)
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -121,23 +148,18 @@ fn main() {
     }
 
     // The real binary, as CI runs it.
-    let mut times = Vec::new();
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let output = Command::new(env!("CARGO_BIN_EXE_micros"))
-            .args(["check", "--format", "json", "--micros"])
-            .arg(&micros)
-            .arg("--nixpkgs")
-            .arg(&nixpkgs)
-            .arg(&dir)
-            .output()
-            .expect("run micros");
-        times.push(start.elapsed());
-        assert_eq!(output.status.code(), Some(1));
-        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-        assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(expected));
-    }
-    let end_to_end = median(times);
+    let end_to_end = time_check(
+        &micros,
+        &nixpkgs,
+        |command| {
+            command.arg(&dir);
+        },
+        |output| {
+            assert_eq!(output.status.code(), Some(1));
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+            assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(expected));
+        },
+    );
 
     println!("options: {label}; {FILES} files, {lines} lines; {cores} core(s)");
     println!("{:<44} {:>12}", "measure (median of 5)", "time");
@@ -175,34 +197,29 @@ fn main() {
         "{ services.getty.enable = true; }\n",
     )
     .expect("write configuration.nix");
-    let mut times = Vec::new();
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let output = Command::new(env!("CARGO_BIN_EXE_micros"))
-            .args(["check", "--format", "json", "--micros"])
-            .arg(&micros)
-            .arg("--nixpkgs")
-            .arg(&nixpkgs)
-            .current_dir(&flake_dir)
-            .output()
-            .expect("run micros");
-        times.push(start.elapsed());
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-        let codes: Vec<&str> = json["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
-            .iter()
-            .filter_map(|d| d["code"].as_str())
-            .collect();
-        assert_eq!(codes, ["unknown-option"]);
-    }
-    let inline = median(times);
+    let inline = time_check(
+        &micros,
+        &nixpkgs,
+        |command| {
+            command.current_dir(&flake_dir);
+        },
+        |output| {
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+            let codes: Vec<&str> = json["diagnostics"]
+                .as_array()
+                .expect("diagnostics")
+                .iter()
+                .filter_map(|d| d["code"].as_str())
+                .collect();
+            assert_eq!(codes, ["unknown-option"]);
+        },
+    );
     println!(
         "{:<44} {:>12}   target well under 1 s (≤ 500 ms): {}",
         format!("micros check, flake of {INLINE_MODULES} inline modules"),

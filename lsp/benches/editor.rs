@@ -87,14 +87,8 @@ fn main() {
         "5,000 inline modules",
         "memory",
     ]);
-    let rounds: usize = std::env::var("MICROS_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3)
-        .max(1);
-    let nil = std::env::var_os("NIL_BIN")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
+    let rounds = bench_support::env_count("MICROS_BENCH_ROUNDS", 3);
+    let nil = bench_support::nil_bin();
     let trees = bench_support::trees();
     let options = json!({ "micros": { "source": trees.micros, "nixpkgs": trees.nixpkgs } });
     let servers: Vec<Server> = match nil {

@@ -164,14 +164,8 @@ fn percentiles(times: &mut [Duration]) -> (f64, f64) {
 }
 
 fn main() {
-    let requests: usize = std::env::var("MICROS_BENCH_REQUESTS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50)
-        .max(1);
-    let nil = std::env::var_os("NIL_BIN")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
+    let requests = bench_support::env_count("MICROS_BENCH_REQUESTS", 50);
+    let nil = bench_support::nil_bin();
     let trees = bench_support::trees();
     let options = json!({ "micros": { "source": trees.micros, "nixpkgs": trees.nixpkgs } });
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("navigation-bench");

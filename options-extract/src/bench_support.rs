@@ -37,6 +37,24 @@ pub fn trees() -> Trees {
     }
 }
 
+/// A count a benchmark takes from the environment (rounds, requests): the
+/// variable's number when it is one, else `default`; never 0.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .max(1)
+}
+
+/// nil's binary when NIL_BIN names it, for the benchmarks that run it beside
+/// micros-lsp.
+pub fn nil_bin() -> Option<PathBuf> {
+    std::env::var_os("NIL_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// The scenarios to run: those containing the name given on the command
 /// line (`cargo bench --bench NAME -- micros`), else all of them.
 pub fn selected<'a>(scenarios: &[&'a str]) -> Vec<&'a str> {
