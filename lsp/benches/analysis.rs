@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use micros_lsp::analysis::options::OptionIndex;
 use micros_lsp::ide::AnalysisHost;
-use micros_lsp::options::OptionIndex;
 use micros_options::bench_support;
 use rowan::TextSize;
 

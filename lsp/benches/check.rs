@@ -13,8 +13,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use micros_lsp::analysis::options::OptionIndex;
 use micros_lsp::cli::check::engine;
-use micros_lsp::options::OptionIndex;
 
 const FILES: usize = 1_000;
 const ROUNDS: usize = 5;

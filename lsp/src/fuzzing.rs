@@ -15,9 +15,9 @@ use micros_options::model::RootKind;
 use micros_options::{ExtractRequest, ModuleSource, OptionSet, Root};
 use rowan::{TextRange, TextSize};
 
+use crate::analysis::options::OptionIndex;
+use crate::analysis::reparse::Parsed;
 use crate::ide::AnalysisHost;
-use crate::options::OptionIndex;
-use crate::reparse::Parsed;
 
 pub use session::server_session;
 
@@ -78,14 +78,14 @@ pub fn parse_and_reparse(data: &[u8]) {
 
 /// The tree holds the text byte for byte, except where a missing `;` was
 /// repaired: there the recovery put a `;` in place of the whitespace after
-/// the value (`crate::recover`), and says so in an error at that offset.
+/// the value (`crate::analysis::recover`), and says so in an error at that offset.
 fn assert_tree_holds_text(parsed: &Parsed, text: &str) {
     let tree = rnix::SyntaxNode::new_root(parsed.green.clone()).to_string();
     assert_eq!(tree.len(), text.len(), "the tree's text has another length");
     let repaired: Vec<usize> = parsed
         .errors
         .iter()
-        .filter(|(_, message)| message == crate::recover::MISSING_SEMICOLON)
+        .filter(|(_, message)| message == crate::analysis::recover::MISSING_SEMICOLON)
         .map(|(range, _)| usize::from(range.start()))
         .collect();
     for (at, (in_tree, in_text)) in tree.bytes().zip(text.bytes()).enumerate() {

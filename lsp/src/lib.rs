@@ -1,25 +1,13 @@
 //! The MicrOS language toolchain: the analysis behind the language server
 //! and the `micros` command line.
 
+pub mod analysis;
 pub mod cli;
-pub mod cond;
-pub mod db;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod git;
 pub mod ide;
-pub mod import_graph;
-pub mod lower;
-pub mod names;
 pub mod nix;
-pub mod option_uses;
-pub mod options;
-pub mod recover;
-pub mod reparse;
-pub mod resolve;
-pub mod scopes;
 pub mod server;
-pub mod systems;
 
 // Every binary linking this crate allocates with mimalloc. The formatter
 // (alejandra) declares it as the global allocator itself on these targets,

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use micros_lsp::analysis::options::OptionIndex;
 use micros_lsp::ide::AnalysisHost;
-use micros_lsp::options::OptionIndex;
 
 /// MicrOS's template configuration.nix, as its getting-started guide shows it.
 const CONFIGURATION: &str = include_str!("../../tests/fixtures/template/configuration.nix");

@@ -80,7 +80,7 @@ fn system_attribute(dir: &Path, name: &str) -> Result<String, String> {
     let Some(root) = rnix::ast::Root::cast(rnix::SyntaxNode::new_root(green)) else {
         return Err(format!("{}: not a Nix expression", path.display()));
     };
-    let model = crate::systems::flake::read(&root, dir);
+    let model = crate::analysis::systems::flake::read(&root, dir);
     let names: Vec<&str> = model.systems.iter().map(|s| s.name.as_str()).collect();
     let exact = model.systems.iter().find(|s| s.name == name);
     let by_end: Vec<_> = model

@@ -15,10 +15,10 @@ use micros_options::model::RootKind;
 use micros_options::sources::{self, SettingNames, SourceFlags};
 
 use super::{SourceArgs, exit};
+use crate::analysis::options::OptionIndex;
+use crate::analysis::resolve::Code;
 use crate::ide::Severity;
 use crate::nix::eval::evaluated_index;
-use crate::options::OptionIndex;
-use crate::resolve::Code;
 use config::{Policy, Project, Sources};
 use output::{Finding, Report};
 
@@ -162,7 +162,7 @@ fn check(args: &CheckArgs) -> Result<(u8, Vec<String>), String> {
     };
     // What git leaves out of the work tree around the flake (Nix copies
     // the tracked files only).
-    let git = crate::git::GitState {
+    let git = crate::analysis::git::GitState {
         trees: root
             .as_deref()
             .and_then(crate::nix::git::work_tree)
@@ -393,7 +393,8 @@ pub fn load_options(sources: &Sources, root: &Path) -> Result<(OptionIndex, Vec<
     };
     let request = sources::micros_request(&micros, nixpkgs.as_deref())?;
     let extraction = micros_options::extract(&request);
-    let index = crate::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
+    let index =
+        crate::analysis::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
     Ok((index, notes))
 }
 

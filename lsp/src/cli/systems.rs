@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::check::{config, engine, files, load_options};
 use super::{SourceArgs, exit};
-use crate::db::{Db, File};
-use crate::systems::{self, ModuleEntry, TextPosition, analysis::Facts};
+use crate::analysis::db::{Db, File};
+use crate::analysis::systems::{self, ModuleEntry, TextPosition, analysis::Facts};
 
 #[derive(Debug, Clone, Args)]
 pub struct SystemsArgs {

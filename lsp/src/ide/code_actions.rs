@@ -4,7 +4,7 @@
 
 use rowan::TextRange;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 use crate::ide::diagnostics::Diagnostic;
 use crate::ide::formatting::TextEdit;
 

@@ -9,10 +9,10 @@ use rowan::{TextRange, TextSize};
 use micros_options::OptionType;
 use micros_options::model::{EnumValue, LiteralKind, OptionDecl};
 
-use crate::db::{self, File};
-use crate::lower::{Module, Node, NodeId, SourceMap};
-use crate::options::{OptionIndex, Trie};
-use crate::resolve::{Resolution, SetScope};
+use crate::analysis::db::{self, File};
+use crate::analysis::lower::{Module, Node, NodeId, SourceMap};
+use crate::analysis::options::{OptionIndex, Trie};
+use crate::analysis::resolve::{Resolution, SetScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletionItem {
@@ -123,9 +123,9 @@ fn completion_in_typed_set(
 ) -> Vec<CompletionItem> {
     let mut patched = text.to_string();
     patched.insert_str(usize::from(name_end), " = null;");
-    let parsed = crate::reparse::Parsed::new(&patched);
-    let (module, map) = crate::lower::lower(&parsed.root());
-    let resolution = crate::resolve::resolve(&module, index);
+    let parsed = crate::analysis::reparse::Parsed::new(&patched);
+    let (module, map) = crate::analysis::lower::lower(&parsed.root());
+    let resolution = crate::analysis::resolve::resolve(&module, index);
     let view = View {
         syntax: parsed.root().syntax().clone(),
         module: &module,
@@ -193,10 +193,10 @@ fn option_of_key(
     let map = db::source_map(db, file);
     let resolution = db::resolution(db, file);
     let entry = (0..map.entries.len() as u32)
-        .map(crate::lower::EntryId)
+        .map(crate::analysis::lower::EntryId)
         .find(|id| map.entry(*id).key == key)?;
     match resolution.keys.get(&entry)? {
-        crate::resolve::KeyMeaning::Option(option) => Some(option.clone()),
+        crate::analysis::resolve::KeyMeaning::Option(option) => Some(option.clone()),
         _ => None,
     }
 }
@@ -312,13 +312,17 @@ fn binding_names(node: &impl HasEntry) -> Vec<String> {
         if let Some(name) = entry
             .attrpath()
             .and_then(|p| p.attrs().next())
-            .and_then(|a| crate::lower::attr_text(&a))
+            .and_then(|a| crate::analysis::lower::attr_text(&a))
         {
             names.push(name);
         }
     }
     for inherit in node.inherits() {
-        names.extend(inherit.attrs().filter_map(|a| crate::lower::attr_text(&a)));
+        names.extend(
+            inherit
+                .attrs()
+                .filter_map(|a| crate::analysis::lower::attr_text(&a)),
+        );
     }
     names
 }

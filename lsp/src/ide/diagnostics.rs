@@ -3,9 +3,9 @@
 
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
-use crate::lower::SourceMap;
-use crate::resolve::{Anchor, Code, FixKind};
+use crate::analysis::db::{self, File};
+use crate::analysis::lower::SourceMap;
+use crate::analysis::resolve::{Anchor, Code, FixKind};
 
 /// The same severities the extractor reports with.
 pub use micros_options::Severity;
@@ -21,7 +21,7 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Other places the finding involves (the other definitions of a
     /// conflict, the assertion that fails).
-    pub related: Vec<crate::systems::Related>,
+    pub related: Vec<crate::analysis::systems::Related>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,10 @@ pub fn diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
 
 pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let mut out = file_diagnostics(db, file);
-    add_findings(&mut out, crate::systems::findings_for(db, file, None));
+    add_findings(
+        &mut out,
+        crate::analysis::systems::findings_for(db, file, None),
+    );
     out
 }
 
@@ -59,15 +62,15 @@ pub(crate) fn compute(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
 pub fn diagnostics_in(
     db: &dyn db::Db,
     file: File,
-    system: crate::systems::SystemRef,
+    system: crate::analysis::systems::SystemRef,
 ) -> Vec<Diagnostic> {
     let mut out = file_diagnostics(db, file);
     if file == system.flake {
-        let model = crate::systems::flake_model(db, file);
-        let own: Vec<TextRange> = crate::systems::system(db, system)
+        let model = crate::analysis::systems::flake_model(db, file);
+        let own: Vec<TextRange> = crate::analysis::systems::system(db, system)
             .modules
             .iter()
-            .filter(|entry| matches!(entry, crate::systems::ModuleEntry::Inline { .. }))
+            .filter(|entry| matches!(entry, crate::analysis::systems::ModuleEntry::Inline { .. }))
             .map(|entry| entry.range())
             .collect();
         out.retain(|d| {
@@ -78,12 +81,15 @@ pub fn diagnostics_in(
     }
     add_findings(
         &mut out,
-        crate::systems::findings_for(db, file, Some(system)),
+        crate::analysis::systems::findings_for(db, file, Some(system)),
     );
     out
 }
 
-fn add_findings(out: &mut Vec<Diagnostic>, findings: Vec<crate::systems::analysis::Finding>) {
+fn add_findings(
+    out: &mut Vec<Diagnostic>,
+    findings: Vec<crate::analysis::systems::analysis::Finding>,
+) {
     for finding in findings {
         out.push(Diagnostic {
             range: finding.range,
@@ -156,7 +162,7 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let map = db::source_map(db, file);
     // A set defining a name twice is an error in any file; the rest
     // judges definitions, and only a module makes any.
-    let is_module = *crate::systems::is_module(db, file);
+    let is_module = *crate::analysis::systems::is_module(db, file);
     if is_module {
         recursion(db, file, map, &mut out);
         out.extend(super::passwords::plaintext_passwords(db, file));
@@ -195,8 +201,8 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
         });
     }
     out.extend(super::untracked::untracked_files(db, file));
-    if crate::systems::is_flake(file.path(db))
-        && let Some((range, message)) = &crate::systems::flake_model(db, file).unsupported
+    if crate::analysis::systems::is_flake(file.path(db))
+        && let Some((range, message)) = &crate::analysis::systems::flake_model(db, file).unsupported
     {
         out.push(Diagnostic {
             range: *range,
@@ -241,7 +247,7 @@ fn recursion(db: &dyn db::Db, file: File, map: &SourceMap, out: &mut Vec<Diagnos
             message.clone(),
         ));
     }
-    for (entry, chain) in crate::import_graph::import_cycles(db, file) {
+    for (entry, chain) in crate::analysis::import_graph::import_cycles(db, file) {
         let shown: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
         out.push(plain(
             map.entry(entry).key,

@@ -9,7 +9,7 @@ use rnix::ast::{self, HasEntry};
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentLink {
@@ -125,8 +125,10 @@ fn collect_urls(set: &impl HasEntry, prefix: &mut Vec<String>, out: &mut Vec<(Te
         let Some(path) = entry.attrpath() else {
             continue;
         };
-        let names: Option<Vec<String>> =
-            path.attrs().map(|a| crate::lower::attr_text(&a)).collect();
+        let names: Option<Vec<String>> = path
+            .attrs()
+            .map(|a| crate::analysis::lower::attr_text(&a))
+            .collect();
         let Some(names) = names else { continue };
         let depth = prefix.len();
         prefix.extend(names);
@@ -134,7 +136,9 @@ fn collect_urls(set: &impl HasEntry, prefix: &mut Vec<String>, out: &mut Vec<(Te
         let under_inputs = prefix.first().is_some_and(|n| n == "inputs") || prefix.is_empty();
         match entry.value() {
             Some(ast::Expr::Str(s)) if is_input_url => {
-                if let crate::lower::Literal::Str(url) = crate::lower::string_literal(&s) {
+                if let crate::analysis::lower::Literal::Str(url) =
+                    crate::analysis::lower::string_literal(&s)
+                {
                     out.push((content_range(&s), url));
                 }
             }

@@ -12,8 +12,8 @@ use micros_options::{ExtractRequest, ModuleSource, Root};
 use rowan::TextSize;
 
 use super::AnalysisHost;
-use crate::db::File;
-use crate::options::OptionIndex;
+use crate::analysis::db::File;
+use crate::analysis::options::OptionIndex;
 
 /// A small MicrOS-like module set, enough for every feature's tests.
 pub const PRELUDE: &str = r#"
@@ -216,7 +216,7 @@ pub fn fixture_with(text: &str, has_nixpkgs: bool) -> Fixture {
     index
         .roots
         .push((RootKind::Micros, PathBuf::from("/micros")));
-    index.base = Arc::new(crate::systems::base::read(
+    index.base = Arc::new(crate::analysis::systems::base::read(
         &index,
         std::path::Path::new("/micros"),
         &sources,

@@ -5,7 +5,7 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FoldKind {

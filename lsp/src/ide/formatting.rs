@@ -16,7 +16,7 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 use crate::nix::process::{self, Control, Limits};
 
 /// alejandra's recursion over a tree our guard lets through.

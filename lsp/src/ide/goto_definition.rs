@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use micros_options::model::{Declaration, SourceFile};
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
-use crate::resolve::KeyMeaning;
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::KeyMeaning;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(targets[0].line, 3);
         // Sub-options too.
         let db = f.host.db();
-        let index = crate::db::option_index(db, crate::db::Db::workspace(db));
+        let index = crate::analysis::db::option_index(db, crate::analysis::db::Db::workspace(db));
         let flat = index.set.flatten();
         let sub = flat.iter().find(|o| o.name() == "services.mine.port.x");
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 use crate::ide::references::{ReferenceKind, occurrences, symbol_at};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

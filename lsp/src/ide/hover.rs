@@ -2,8 +2,8 @@
 
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
-use crate::resolve::KeyMeaning;
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::KeyMeaning;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hover {
@@ -41,7 +41,7 @@ fn option_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> 
 /// Hover on an entry of a `modules` list in flake.nix: the systems it
 /// belongs to and what each sets, and what the module itself defines.
 fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
-    use crate::systems::{self, ModuleEntry};
+    use crate::analysis::systems::{self, ModuleEntry};
     if !systems::is_flake(file.path(db)) {
         return None;
     }
@@ -154,7 +154,7 @@ fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<H
 }
 
 /// The option paths the modules define, each once, in order.
-fn defined_paths(collections: &[crate::systems::definitions::Collected]) -> Vec<String> {
+fn defined_paths(collections: &[crate::analysis::systems::definitions::Collected]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for collected in collections {
         for definition in &collected.definitions {

@@ -10,9 +10,9 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::Code;
 use crate::ide::diagnostics::{Diagnostic, Fix, Severity};
-use crate::resolve::Code;
 
 pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let text = file.text(db);

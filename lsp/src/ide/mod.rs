@@ -32,8 +32,8 @@ use std::sync::Arc;
 use rowan::{TextRange, TextSize};
 use salsa::Setter;
 
-use crate::db::{File, RootDatabase};
-use crate::options::OptionIndex;
+use crate::analysis::db::{File, RootDatabase};
+use crate::analysis::options::OptionIndex;
 
 pub use diagnostics::{Diagnostic, Severity};
 
@@ -49,13 +49,13 @@ pub struct AnalysisHost {
 
 impl AnalysisHost {
     pub fn set_options(&mut self, index: OptionIndex) {
-        let workspace = crate::db::Db::workspace(&self.db);
+        let workspace = crate::analysis::db::Db::workspace(&self.db);
         workspace.set_options(&mut self.db).to(Arc::new(index));
     }
 
     /// What git leaves out of the workspace's work trees.
-    pub fn set_git(&mut self, git: crate::git::GitState) {
-        let workspace = crate::db::Db::workspace(&self.db);
+    pub fn set_git(&mut self, git: crate::analysis::git::GitState) {
+        let workspace = crate::analysis::db::Db::workspace(&self.db);
         if workspace.git(&self.db).as_ref() != &git {
             workspace.set_git(&mut self.db).to(Arc::new(git));
         }
@@ -73,7 +73,7 @@ impl AnalysisHost {
         self.files.insert(path.to_path_buf(), file);
         let mut files: Vec<File> = self.files.values().copied().collect();
         files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
-        let workspace = crate::db::Db::workspace(&self.db);
+        let workspace = crate::analysis::db::Db::workspace(&self.db);
         workspace.set_files(&mut self.db).to(files);
         file
     }
@@ -90,7 +90,7 @@ impl AnalysisHost {
         }
         let mut files: Vec<File> = self.files.values().copied().collect();
         files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
-        let workspace = crate::db::Db::workspace(&self.db);
+        let workspace = crate::analysis::db::Db::workspace(&self.db);
         workspace.set_files(&mut self.db).to(files);
     }
 
@@ -262,13 +262,13 @@ impl Analysis {
 
 /// The attribute-path segment under the cursor, and its range.
 pub(crate) fn entry_at(
-    db: &dyn crate::db::Db,
+    db: &dyn crate::analysis::db::Db,
     file: File,
     offset: TextSize,
-) -> Option<(crate::lower::EntryId, TextRange)> {
-    let map = crate::db::source_map(db, file);
+) -> Option<(crate::analysis::lower::EntryId, TextRange)> {
+    let map = crate::analysis::db::source_map(db, file);
     (0..map.entries.len() as u32)
-        .map(crate::lower::EntryId)
+        .map(crate::analysis::lower::EntryId)
         .map(|id| (id, map.entry(id).key))
         .filter(|(_, key)| key.contains_inclusive(offset))
         .min_by_key(|(_, key)| key.len())
@@ -279,7 +279,7 @@ pub(crate) fn entry_at(
 pub(crate) fn trie_at<'a>(
     index: &'a OptionIndex,
     loc: &[String],
-) -> Option<&'a crate::options::Trie> {
+) -> Option<&'a crate::analysis::options::Trie> {
     let mut trie = &index.root;
     let mut i = 0;
     while i < loc.len() {

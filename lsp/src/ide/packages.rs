@@ -19,10 +19,10 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, Db, File, Workspace};
+use crate::analysis::db::{self, Db, File, Workspace};
+use crate::analysis::resolve::Code;
 use crate::ide::completion::{CompletionItem, CompletionKind};
 use crate::ide::diagnostics::{Diagnostic, Severity};
-use crate::resolve::Code;
 
 /// Files read for names; bigger ones are skipped.
 const MAX_FILE_BYTES: u64 = micros_options::eval::MAX_FILE_BYTES;
@@ -123,13 +123,17 @@ fn entry_names(node: &impl HasEntry, names: &mut BTreeSet<String>) {
                 if let Some(name) = value
                     .attrpath()
                     .and_then(|p| p.attrs().next())
-                    .and_then(|a| crate::lower::attr_text(&a))
+                    .and_then(|a| crate::analysis::lower::attr_text(&a))
                 {
                     names.insert(name);
                 }
             }
             ast::Entry::Inherit(inherit) => {
-                names.extend(inherit.attrs().filter_map(|a| crate::lower::attr_text(&a)));
+                names.extend(
+                    inherit
+                        .attrs()
+                        .filter_map(|a| crate::analysis::lower::attr_text(&a)),
+                );
             }
         }
     }
@@ -178,7 +182,7 @@ fn overlay_names(modules: &Path, names: &mut BTreeSet<String>) {
                 .attrpath()
                 .into_iter()
                 .flat_map(|p| p.attrs())
-                .filter_map(|a| crate::lower::attr_text(&a))
+                .filter_map(|a| crate::analysis::lower::attr_text(&a))
                 .collect();
             if path.last().map(String::as_str) != Some("overlays") {
                 continue;
@@ -297,14 +301,15 @@ pub fn diagnostics(db: &dyn Db, file: File) -> Vec<Diagnostic> {
         let Some(attr) = select.attrpath().and_then(|p| p.attrs().next()) else {
             continue;
         };
-        let Some(name) = crate::lower::attr_text(&attr) else {
+        let Some(name) = crate::analysis::lower::attr_text(&attr) else {
             continue;
         };
         // `pkgs.foo or null` asks whether it exists.
         if select.default_expr().is_some() || set.names.contains(&name) {
             continue;
         }
-        let suggestion = crate::options::closest(&name, set.names.iter().map(String::as_str));
+        let suggestion =
+            crate::analysis::options::closest(&name, set.names.iter().map(String::as_str));
         out.push(Diagnostic {
             range: attr.syntax().text_range(),
             severity: Severity::Warning,
@@ -367,7 +372,7 @@ mod tests {
     fn with_nixpkgs(text: &str, nixpkgs: &Path) -> crate::ide::fixture::Fixture {
         let mut f = fixture(text);
         let db = f.host.db();
-        let mut index = (**crate::db::Db::workspace(db).options(db)).clone();
+        let mut index = (**crate::analysis::db::Db::workspace(db).options(db)).clone();
         index.roots.push((RootKind::Nixpkgs, nixpkgs.to_path_buf()));
         f.host.set_options(index);
         f

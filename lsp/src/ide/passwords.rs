@@ -6,10 +6,10 @@
 
 use rowan::TextRange;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::lower::{Key, Literal, Module, Node, NodeId};
+use crate::analysis::resolve::Code;
 use crate::ide::Diagnostic;
-use crate::lower::{Key, Literal, Module, Node, NodeId};
-use crate::resolve::Code;
 use micros_options::Severity;
 
 /// The module's literal passwords that are not hashes, locks or empty.

@@ -7,7 +7,7 @@ use rnix::SyntaxKind;
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 use crate::ide::completion::{CompletionItem, CompletionKind};
 
 /// A directory with more entries than this is listed in part.

@@ -15,11 +15,11 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::{Code, KeyMeaning};
 use crate::ide::code_actions::{ActionKind, CodeAction};
 use crate::ide::diagnostics::Diagnostic;
 use crate::ide::formatting::TextEdit;
-use crate::resolve::{Code, KeyMeaning};
 
 pub fn refactors(
     db: &dyn db::Db,
@@ -125,7 +125,7 @@ fn attr_texts(path: &ast::Attrpath) -> Vec<String> {
 fn pack(text: &str, binding: &ast::AttrpathValue) -> Option<CodeAction> {
     let path = binding.attrpath()?;
     let first = path.attrs().next()?;
-    let first_name = crate::lower::attr_text(&first)?;
+    let first_name = crate::analysis::lower::attr_text(&first)?;
     path.attrs().nth(1)?;
     let parent = binding.syntax().parent()?;
     let entries: Vec<ast::Entry> = match parent.kind() {
@@ -144,7 +144,7 @@ fn pack(text: &str, binding: &ast::AttrpathValue) -> Option<CodeAction> {
         let mut attrs = other_path.attrs();
         if attrs
             .next()
-            .and_then(|a| crate::lower::attr_text(&a))
+            .and_then(|a| crate::analysis::lower::attr_text(&a))
             .as_deref()
             != Some(&first_name)
         {
@@ -837,7 +837,7 @@ fn remove_default(
     let map = db::source_map(db, file);
     let resolution = db::resolution(db, file);
     let entry = (0..map.entries.len() as u32)
-        .map(crate::lower::EntryId)
+        .map(crate::analysis::lower::EntryId)
         .find(|id| map.entry(*id).key == key)?;
     let KeyMeaning::Option(option) = resolution.keys.get(&entry)? else {
         return None;
@@ -882,10 +882,12 @@ fn same_value(a: &ast::Expr, b: &ast::Expr, depth: u32) -> bool {
             (x == "true" || x == "false" || x == "null") && x == y.syntax().text()
         }
         (Expr::Str(x), Expr::Str(y)) => match (
-            crate::lower::string_literal(x),
-            crate::lower::string_literal(y),
+            crate::analysis::lower::string_literal(x),
+            crate::analysis::lower::string_literal(y),
         ) {
-            (crate::lower::Literal::Str(x), crate::lower::Literal::Str(y)) => x == y,
+            (crate::analysis::lower::Literal::Str(x), crate::analysis::lower::Literal::Str(y)) => {
+                x == y
+            }
             _ => false,
         },
         (Expr::List(x), Expr::List(y)) => {

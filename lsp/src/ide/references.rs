@@ -5,10 +5,10 @@
 
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::KeyMeaning;
+use crate::analysis::scopes::{DefId, InheritSite};
 use crate::ide::goto_definition::Target;
-use crate::resolve::KeyMeaning;
-use crate::scopes::{DefId, InheritSite};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -109,7 +109,7 @@ pub(crate) fn workspace_modules(db: &dyn db::Db) -> Vec<File> {
         .files(db)
         .iter()
         .copied()
-        .filter(|file| *crate::systems::is_module(db, *file))
+        .filter(|file| *crate::analysis::systems::is_module(db, *file))
         .collect()
 }
 
@@ -126,16 +126,16 @@ pub(crate) fn symbol_at(
         return Some((Symbol::Option(option.loc.clone()), range));
     }
     // An option read here (`config.a.b`, `inherit (cfg) b;`).
-    let reads = crate::option_uses::reads(db, file);
+    let reads = crate::analysis::option_uses::reads(db, file);
     if let Some(read) = reads.iter().find(|r| r.range.contains_inclusive(offset)) {
         return Some((Symbol::Option(read.loc.clone()), read.range));
     }
     // An option declared here.
-    let declared = crate::option_uses::declarations(db, file);
+    let declared = crate::analysis::option_uses::declarations(db, file);
     if let Some((loc, range)) = declared.iter().find(|(_, r)| r.contains_inclusive(offset)) {
         return Some((Symbol::Option(loc.clone()), *range));
     }
-    let scopes = crate::scopes::scopes(db, file);
+    let scopes = crate::analysis::scopes::scopes(db, file);
     let def = scopes.at(offset)?;
     let binding = scopes.def(def);
     let range = binding
@@ -155,7 +155,7 @@ pub(crate) fn occurrences(db: &dyn db::Db, symbol: &Symbol, only: Option<File>) 
             if only.is_some_and(|f| f != *file) {
                 return Vec::new();
             }
-            let scopes = crate::scopes::scopes(db, *file);
+            let scopes = crate::analysis::scopes::scopes(db, *file);
             let binding = scopes.def(*def);
             let mut out: Vec<Occurrence> = binding
                 .sites
@@ -192,7 +192,7 @@ pub(crate) fn occurrences(db: &dyn db::Db, symbol: &Symbol, only: Option<File>) 
 
 fn option_occurrences_in(db: &dyn db::Db, file: File, loc: &[String], out: &mut Vec<Occurrence>) {
     let start = out.len();
-    for (declared, range) in crate::option_uses::declarations(db, file).iter() {
+    for (declared, range) in crate::analysis::option_uses::declarations(db, file).iter() {
         if declared == loc {
             out.push(Occurrence {
                 file,
@@ -215,7 +215,7 @@ fn option_occurrences_in(db: &dyn db::Db, file: File, loc: &[String], out: &mut 
             });
         }
     }
-    for read in crate::option_uses::reads(db, file).iter() {
+    for read in crate::analysis::option_uses::reads(db, file).iter() {
         if read.loc == loc {
             out.push(Occurrence {
                 file,

@@ -6,9 +6,9 @@
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::scopes::{DefKind, ScopeId, Scopes, Target};
 use crate::ide::references::{Occurrence, ReferenceKind, Symbol, occurrences, symbol_at};
-use crate::scopes::{DefKind, ScopeId, Scopes, Target};
 
 /// What the cursor is on, and the name a client can offer to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub fn rename(
     check_identifier(new_name)?;
     let (old_name, places) = match &symbol {
         Symbol::Binding(file, def) => {
-            let scopes = crate::scopes::scopes(db, *file);
+            let scopes = crate::analysis::scopes::scopes(db, *file);
             check_capture(db, *file, scopes, *def, new_name)?;
             (
                 scopes.def(*def).name.clone(),
@@ -93,7 +93,7 @@ pub fn rename(
 fn check_symbol(db: &dyn db::Db, symbol: &Symbol) -> Result<(), String> {
     match symbol {
         Symbol::Binding(file, def) => {
-            let scopes = crate::scopes::scopes(db, *file);
+            let scopes = crate::analysis::scopes::scopes(db, *file);
             let binding = scopes.def(*def);
             if binding.kind == DefKind::Formal {
                 return Err(format!(
@@ -180,7 +180,7 @@ fn check_capture(
     db: &dyn db::Db,
     file: File,
     scopes: &Scopes,
-    def: crate::scopes::DefId,
+    def: crate::analysis::scopes::DefId,
     new_name: &str,
 ) -> Result<(), String> {
     let text = file.text(db);

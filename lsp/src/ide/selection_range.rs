@@ -5,7 +5,7 @@ use rnix::SyntaxKind;
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
 
 /// For each offset, the ranges that contain it, innermost first, each
 /// strictly larger than the one before.

@@ -12,8 +12,8 @@ use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
-use crate::db::{self, File};
-use crate::resolve::{Anchor, Code, KeyMeaning};
+use crate::analysis::db::{self, File};
+use crate::analysis::resolve::{Anchor, Code, KeyMeaning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TokenKind {
@@ -105,7 +105,7 @@ pub fn semantic_tokens(
         library_with: 0,
         depth: 0,
         options: option_keys(db, file),
-        index: crate::db::option_index(db, db.workspace()).clone(),
+        index: crate::analysis::db::option_index(db, db.workspace()).clone(),
     };
     if let Some(expr) = root.expr() {
         classifier.node(expr.syntax());
@@ -227,7 +227,7 @@ struct Classifier {
     library_with: u32,
     depth: u32,
     options: OptionKeys,
-    index: std::sync::Arc<crate::options::OptionIndex>,
+    index: std::sync::Arc<crate::analysis::options::OptionIndex>,
 }
 
 impl Classifier {
@@ -449,7 +449,10 @@ impl Classifier {
             match entry {
                 ast::Entry::AttrpathValue(value) => {
                     let mut attrs = value.attrpath().into_iter().flat_map(|p| p.attrs());
-                    let Some(name) = attrs.next().and_then(|a| crate::lower::attr_text(&a)) else {
+                    let Some(name) = attrs
+                        .next()
+                        .and_then(|a| crate::analysis::lower::attr_text(&a))
+                    else {
                         continue;
                     };
                     let library = attrs.next().is_none()
@@ -463,11 +466,11 @@ impl Classifier {
                         .is_some_and(|e| self.is_library(&e))
                         || inherit.from().is_none()
                             && inherit.attrs().any(|a| {
-                                crate::lower::attr_text(&a)
+                                crate::analysis::lower::attr_text(&a)
                                     .is_some_and(|n| self.lookup(&n).is_some_and(|b| b.library))
                             });
                     for attr in inherit.attrs() {
-                        if let Some(name) = crate::lower::attr_text(&attr) {
+                        if let Some(name) = crate::analysis::lower::attr_text(&attr) {
                             scope.entry(name).or_insert(Binding { kind, library });
                         }
                     }
@@ -610,7 +613,7 @@ impl Classifier {
     fn config_path(&mut self, path: &ast::Attrpath) {
         let mut loc = Vec::new();
         for attr in path.attrs() {
-            let Some(name) = crate::lower::attr_text(&attr) else {
+            let Some(name) = crate::analysis::lower::attr_text(&attr) else {
                 self.dynamic(&attr);
                 return;
             };

@@ -2,9 +2,9 @@
 
 use rowan::TextRange;
 
-use crate::db::{self, File};
-use crate::lower::{Key, Module, Node, NodeId, SourceMap};
-use crate::resolve::{KeyMeaning, Resolution};
+use crate::analysis::db::{self, File};
+use crate::analysis::lower::{Key, Module, Node, NodeId, SourceMap};
+use crate::analysis::resolve::{KeyMeaning, Resolution};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symbol {

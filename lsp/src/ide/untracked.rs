@@ -9,10 +9,10 @@ use std::path::Path;
 
 use rowan::TextRange;
 
-use crate::db::{self, Db, File};
-use crate::git::{NotTracked, WorkTree};
+use crate::analysis::db::{self, Db, File};
+use crate::analysis::git::{NotTracked, WorkTree};
+use crate::analysis::resolve::Code;
 use crate::ide::Diagnostic;
-use crate::resolve::Code;
 use micros_options::Severity;
 
 pub fn untracked_files(db: &dyn Db, file: File) -> Vec<Diagnostic> {
@@ -22,7 +22,7 @@ pub fn untracked_files(db: &dyn Db, file: File) -> Vec<Diagnostic> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    if crate::systems::is_flake(path)
+    if crate::analysis::systems::is_flake(path)
         && let Some(why) = tree.not_tracked(path)
     {
         out.push(finding(TextRange::default(), "this flake", path, why, tree));
@@ -107,7 +107,7 @@ mod tests {
 
     use expect_test::{Expect, expect};
 
-    use crate::git::{GitState, WorkTree, parse_ls_files};
+    use crate::analysis::git::{GitState, WorkTree, parse_ls_files};
     use crate::ide::fixture::{fixture, show_range};
 
     const FLAKE: &str = r#"#- /repo/flake.nix
@@ -145,7 +145,7 @@ mod tests {
         for (path, file) in &f.files {
             let source = analysis.file_text(*file).unwrap();
             for d in analysis.diagnostics(*file).unwrap() {
-                if d.code == crate::resolve::Code::UntrackedFile {
+                if d.code == crate::analysis::resolve::Code::UntrackedFile {
                     out.push_str(&format!(
                         "{} {} {}\n",
                         path.display(),

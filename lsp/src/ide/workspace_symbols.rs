@@ -4,10 +4,10 @@
 
 use rowan::TextRange;
 
-use crate::db::{self, File};
+use crate::analysis::db::{self, File};
+use crate::analysis::lower::{Key, Node, NodeId};
+use crate::analysis::resolve::KeyMeaning;
 use crate::ide::goto_definition::Target;
-use crate::lower::{Key, Node, NodeId};
-use crate::resolve::KeyMeaning;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceSymbol {
@@ -51,7 +51,7 @@ pub fn workspace_symbols(db: &dyn db::Db, query: &str) -> Vec<WorkspaceSymbol> {
         }
     };
     for file in super::references::workspace_modules(db) {
-        for (loc, range) in crate::option_uses::declarations(db, file).iter() {
+        for (loc, range) in crate::analysis::option_uses::declarations(db, file).iter() {
             let detail = super::trie_at(index, loc)
                 .and_then(|t| t.option.as_ref())
                 .map(|o| o.ty.description())

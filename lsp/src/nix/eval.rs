@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::process::{self, Control, Limits};
 use super::{Nix, NixError, flakes_unsupported, nix_string};
-use crate::options::OptionIndex;
+use crate::analysis::options::OptionIndex;
 
 /// Written for this project: see its header.
 const OPTIONS_NIX: &str = include_str!("options.nix");

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::process::{self, Control, Limits};
-use crate::git::{WorkTree, parse_ls_files};
+use crate::analysis::git::{WorkTree, parse_ls_files};
 
 /// Each git call gets this long; a work tree git cannot list in time is
 /// left unjudged.

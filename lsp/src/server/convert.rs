@@ -22,7 +22,7 @@ pub fn diagnostic(d: &ide::Diagnostic, index: &LineIndex, uri: &lsp::Uri) -> lsp
         code: Some(lsp::NumberOrString::String(d.code.as_str().into())),
         source: Some("micros".into()),
         message,
-        tags: (d.code == crate::resolve::Code::UnusedBinding)
+        tags: (d.code == crate::analysis::resolve::Code::UnusedBinding)
             .then(|| vec![lsp::DiagnosticTag::UNNECESSARY]),
         related_information: {
             let mut related: Vec<lsp::DiagnosticRelatedInformation> = d
@@ -45,9 +45,9 @@ pub fn diagnostic(d: &ide::Diagnostic, index: &LineIndex, uri: &lsp::Uri) -> lsp
 
 /// Another place a finding involves, in whatever file it is.
 fn related_information(
-    related: &crate::systems::Related,
+    related: &crate::analysis::systems::Related,
 ) -> Option<lsp::DiagnosticRelatedInformation> {
-    let position = |p: crate::systems::TextPosition| lsp::Position {
+    let position = |p: crate::analysis::systems::TextPosition| lsp::Position {
         line: p.line,
         character: p.utf16,
     };

@@ -11,7 +11,7 @@ use tower_lsp_server::ls_types::*;
 
 use super::line_index::LineIndex;
 use super::{Backend, State, convert, path_of};
-use crate::db::File;
+use crate::analysis::db::File;
 
 /// Files reachable through `imports` from open documents are read from
 /// disk (so the options they declare are known), up to this many.
@@ -226,7 +226,7 @@ pub(super) fn load_imports(state: &mut State, file: File) {
     let mut queue = vec![file];
     while let Some(file) = queue.pop() {
         let db = state.host.db();
-        let imports = crate::systems::referenced_paths(db, file);
+        let imports = crate::analysis::systems::referenced_paths(db, file);
         for mut path in imports {
             if path.is_dir() {
                 path = path.join("default.nix");

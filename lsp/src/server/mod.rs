@@ -18,7 +18,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
-use crate::db::File;
+use crate::analysis::db::File;
 use crate::ide::{Analysis, AnalysisHost};
 use line_index::LineIndex;
 pub use settings::Settings;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use micros_options::model::RootKind;
 use micros_options::sources::{self, SettingNames, SourceFlags};
 
+use crate::analysis::options::OptionIndex;
 use crate::nix::eval::evaluated_index;
-use crate::options::OptionIndex;
 
 /// How long the server lets Nix evaluate before falling back.
 const EVAL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -193,7 +193,8 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
     };
     let extraction = micros_options::extract(&request);
     let count = extraction.options.flatten().len();
-    let index = crate::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
+    let index =
+        crate::analysis::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
     Loaded {
         index,
         summary: format!(

@@ -146,7 +146,8 @@ impl Backend {
                 }
             }
             // New files may be what an open document imports.
-            let open: Vec<crate::db::File> = state.documents.values().map(|d| d.file).collect();
+            let open: Vec<crate::analysis::db::File> =
+                state.documents.values().map(|d| d.file).collect();
             for file in open {
                 super::documents::load_imports(&mut state, file);
             }
@@ -171,7 +172,7 @@ impl Backend {
                 .host
                 .paths()
                 .into_iter()
-                .filter(|p| crate::systems::is_flake(p))
+                .filter(|p| crate::analysis::systems::is_flake(p))
                 .filter_map(|p| p.parent().map(PathBuf::from))
                 .collect();
             dirs.sort();
@@ -185,7 +186,7 @@ impl Backend {
         let backend = self.clone();
         tokio::spawn(async move {
             let trees = backend.blocking(move || {
-                let mut trees: Vec<crate::git::WorkTree> = Vec::new();
+                let mut trees: Vec<crate::analysis::git::WorkTree> = Vec::new();
                 for dir in dirs {
                     if trees.iter().any(|tree| dir.starts_with(&tree.top)) {
                         continue;
@@ -200,7 +201,7 @@ impl Backend {
                 if state.git_generation != generation {
                     return;
                 }
-                state.host.set_git(crate::git::GitState { trees });
+                state.host.set_git(crate::analysis::git::GitState { trees });
             }
             backend.publish_all().await;
         });

@@ -229,7 +229,8 @@ pub fn suggest(set: &OptionSet, name: &str) -> Option<String> {
         .collect();
     candidates.sort();
     candidates.dedup();
-    crate::options::closest(name, candidates.iter().map(String::as_str)).map(str::to_string)
+    crate::analysis::options::closest(name, candidates.iter().map(String::as_str))
+        .map(str::to_string)
 }
 
 /// The option set for did-you-mean: extracted statically from the sources

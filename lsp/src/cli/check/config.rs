@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 
+use crate::analysis::resolve::Code;
 use crate::ide::Severity;
-use crate::resolve::Code;
 
 /// The settings file's name, looked up at the flake root.
 pub const FILE_NAME: &str = "micros.toml";

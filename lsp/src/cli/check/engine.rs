@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use salsa::Setter;
 
 use super::files::{module_file, read_source};
-use crate::db::{self, Db, File, RootDatabase};
+use crate::analysis::db::{self, Db, File, RootDatabase};
+use crate::analysis::options::OptionIndex;
+use crate::analysis::systems::SystemRef;
 use crate::ide::Diagnostic;
-use crate::options::OptionIndex;
-use crate::systems::SystemRef;
 
 /// Deeply nested Nix recurses deeply in lowering and resolution.
 const WORKER_STACK: usize = 64 * 1024 * 1024;
@@ -53,7 +53,7 @@ pub struct Outcome {
 /// paths given) are read the same way, and not reported.
 pub fn analyze(
     index: OptionIndex,
-    git: crate::git::GitState,
+    git: crate::analysis::git::GitState,
     targets: &[PathBuf],
     context: &[PathBuf],
     jobs: usize,
@@ -71,7 +71,7 @@ pub fn analyze(
     let focus = match system {
         Some(name) => {
             let focus = find_system(&db, name)?;
-            let members = &crate::systems::system_modules(&db, focus.flake)[focus.index];
+            let members = &crate::analysis::systems::system_modules(&db, focus.flake)[focus.index];
             reported.retain(|file| *file == focus.flake || members.contains(*file));
             Some(focus)
         }
@@ -108,7 +108,7 @@ pub struct Loaded {
 /// flake's systems' modules) into a database.
 pub fn load(
     index: OptionIndex,
-    git: crate::git::GitState,
+    git: crate::analysis::git::GitState,
     targets: &[PathBuf],
     context: &[PathBuf],
     jobs: usize,
@@ -193,8 +193,8 @@ pub fn load(
 /// (`packages.x86_64-linux.container`), or the end of one that no other
 /// system's name ends in (`container`, `x86_64-linux.container`).
 pub fn find_system(db: &dyn Db, name: &str) -> Result<SystemRef, String> {
-    let systems = &crate::systems::workspace_systems(db).systems;
-    let name_of = |system: &SystemRef| crate::systems::system(db, *system).name.clone();
+    let systems = &crate::analysis::systems::workspace_systems(db).systems;
+    let name_of = |system: &SystemRef| crate::analysis::systems::system(db, *system).name.clone();
     if let Some(exact) = systems.iter().find(|s| name_of(s) == name) {
         return Ok(*exact);
     }
@@ -236,7 +236,7 @@ fn lower(db: &RootDatabase, file: File) -> Vec<PathBuf> {
     if module.declares_options {
         db::declared_options(db, file);
     }
-    crate::systems::referenced_paths(db, file)
+    crate::analysis::systems::referenced_paths(db, file)
         .iter()
         .filter_map(|path| module_file(path))
         .collect()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rowan::ast::AstNode;
 
 use super::config::Project;
-use crate::systems::is_flake;
+use crate::analysis::systems::is_flake;
 
 /// The nearest directory at or above `start` with a `flake.nix`.
 pub fn flake_root(start: &Path) -> Option<PathBuf> {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use micros_options::OptionType;
 use micros_options::model::{EnumValue, OptionDecl, show_option};
 
-use crate::lower::{EntryId, Key, Literal, Module, Node, NodeId};
-use crate::options::{OptionIndex, Trie, closest, migration_message};
+use crate::analysis::lower::{EntryId, Key, Literal, Module, Node, NodeId};
+use crate::analysis::options::{OptionIndex, Trie, closest, migration_message};
 
 /// Stable diagnostic codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -317,7 +317,7 @@ impl<'a> Resolver<'a> {
 
     fn walk_entry(
         &mut self,
-        entry: &crate::lower::Entry,
+        entry: &crate::analysis::lower::Entry,
         name: &str,
         trie: &Trie,
         path: &mut Vec<String>,
@@ -411,7 +411,12 @@ impl<'a> Resolver<'a> {
                 .options()
                 .iter()
                 .map(|o| o.name())
-                .map(|n| (crate::options::edit_distance(&typed, &n.to_lowercase()), n))
+                .map(|n| {
+                    (
+                        crate::analysis::options::edit_distance(&typed, &n.to_lowercase()),
+                        n,
+                    )
+                })
                 .filter(|(d, n)| *d <= (n.len() / 3).max(2))
                 .collect();
             candidates.sort();

@@ -14,9 +14,9 @@ use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
-use crate::db::{self, Db, File};
-use crate::options::OptionIndex;
-use crate::scopes::{DefId, DefKind, InheritSite, Scopes, Target};
+use crate::analysis::db::{self, Db, File};
+use crate::analysis::options::OptionIndex;
+use crate::analysis::scopes::{DefId, DefKind, InheritSite, Scopes, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionRead {
@@ -32,11 +32,13 @@ pub struct OptionRead {
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn reads(db: &dyn Db, file: File) -> Arc<Vec<OptionRead>> {
     let root = db::parse(db, file).root();
-    let scopes = crate::scopes::scopes(db, file);
+    let scopes = crate::analysis::scopes::scopes(db, file);
     let index = db::option_index(db, db.workspace());
     // A flake's modules are the ones written in its `modules` lists.
-    let modules = match crate::systems::is_flake(file.path(db)) {
-        true => crate::systems::flake_model(db, file).inline.clone(),
+    let modules = match crate::analysis::systems::is_flake(file.path(db)) {
+        true => crate::analysis::systems::flake_model(db, file)
+            .inline
+            .clone(),
         false => root
             .expr()
             .map(|e| e.syntax().text_range())
@@ -105,7 +107,7 @@ pub fn option_reads(
         let mut path = base.clone();
         let mut written = Vec::new();
         for attr in select.attrpath().iter().flat_map(|p| p.attrs()) {
-            let Some(name) = crate::lower::attr_text(&attr) else {
+            let Some(name) = crate::analysis::lower::attr_text(&attr) else {
                 break;
             };
             path.push(name);
@@ -145,7 +147,7 @@ fn config_argument(root: &ast::Root, module: TextRange, scopes: &Scopes) -> Opti
     let ident = pattern
         .pat_entries()
         .filter_map(|e| e.ident())
-        .find(|i| crate::lower::ident_text(i) == "config")?;
+        .find(|i| crate::analysis::lower::ident_text(i) == "config")?;
     let site = ident.syntax().text_range();
     (0..scopes.defs.len() as u32)
         .map(DefId)
@@ -231,7 +233,7 @@ impl Reader<'_> {
                 let base = select.expr()?.syntax().text_range();
                 let mut path = self.path_of(base, depth)?;
                 for attr in select.attrpath()?.attrs() {
-                    path.push(crate::lower::attr_text(&attr)?);
+                    path.push(crate::analysis::lower::attr_text(&attr)?);
                 }
                 Some(path)
             }
@@ -330,7 +332,7 @@ pub fn declaration_sites(
             };
             let last = entry.attrpath().and_then(|p| p.attrs().last());
             if let Some(attr) = last
-                && crate::lower::attr_text(&attr).as_deref() == Some(name)
+                && crate::analysis::lower::attr_text(&attr).as_deref() == Some(name)
             {
                 out.push((option.loc.clone(), attr.syntax().text_range()));
             }

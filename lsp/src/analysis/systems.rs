@@ -26,7 +26,7 @@ use std::sync::Arc;
 use rowan::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
-use crate::db::{self, Db, File, Workspace};
+use crate::analysis::db::{self, Db, File, Workspace};
 pub use flake::{FlakeModel, ModuleEntry, System};
 
 pub fn is_flake(path: &Path) -> bool {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use micros_options::OptionType;
 use micros_options::model::OptionDecl;
 
-use crate::cond::Cond;
-use crate::lower::{DEFAULT_PRIORITY, EntryId, Form, Key, Literal, Module, Node, NodeId};
-use crate::resolve::{KeyMeaning, Resolution};
+use crate::analysis::cond::Cond;
+use crate::analysis::lower::{DEFAULT_PRIORITY, EntryId, Form, Key, Literal, Module, Node, NodeId};
+use crate::analysis::resolve::{KeyMeaning, Resolution};
 
 /// One definition of an option (or of a name in an `attrsOf`).
 #[derive(Debug, Clone, PartialEq)]
@@ -103,9 +103,9 @@ pub fn collect(module: &Module, resolution: &Resolution, config: Option<NodeId>)
     let ill_typed = resolution
         .diagnostics
         .iter()
-        .filter(|d| d.code == crate::resolve::Code::TypeMismatch)
+        .filter(|d| d.code == crate::analysis::resolve::Code::TypeMismatch)
         .filter_map(|d| match d.anchor {
-            crate::resolve::Anchor::Node(node) => Some(node),
+            crate::analysis::resolve::Anchor::Node(node) => Some(node),
             _ => None,
         })
         .collect();
@@ -241,7 +241,12 @@ impl<'a> Collector<'a> {
         });
     }
 
-    fn entry(&mut self, entry: &crate::lower::Entry, path: &mut Vec<String>, context: Context) {
+    fn entry(
+        &mut self,
+        entry: &crate::analysis::lower::Entry,
+        path: &mut Vec<String>,
+        context: Context,
+    ) {
         match self.resolution.keys.get(&entry.id) {
             Some(KeyMeaning::Option(option)) => {
                 let option = option.clone();

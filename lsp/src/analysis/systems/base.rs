@@ -10,8 +10,8 @@ use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 
 use super::definitions::{Collected, collect};
-use crate::lower::{SourceMap, attr_text};
-use crate::options::OptionIndex;
+use crate::analysis::lower::{SourceMap, attr_text};
+use crate::analysis::options::OptionIndex;
 
 /// Arguments the module system itself gives every module
 /// (`lib/modules.nix`), and `pkgs`, which the nixpkgs module sets.
@@ -90,14 +90,14 @@ pub fn read(index: &OptionIndex, micros: &Path, modules: &[(PathBuf, String)]) -
         let (green, _) = micros_options::syntax::parse(text);
         let root = ast::Root::cast(rnix::SyntaxNode::new_root(green));
         let Some(root) = root else { continue };
-        let (module, map) = crate::lower::lower(&root);
+        let (module, map) = crate::analysis::lower::lower(&root);
         if !module
             .shape
             .looks_like_module(|name| index.is_root_name(name))
         {
             continue;
         }
-        let resolution = crate::resolve::resolve(&module, index);
+        let resolution = crate::analysis::resolve::resolve(&module, index);
         let collected = collect(&module, &resolution, module.config);
         let shown = match relative {
             Some(r) => r.display().to_string(),

@@ -8,10 +8,10 @@ use micros_options::model::{OptionSet, RootKind};
 use micros_options::{ExtractRequest, ModuleSource, Root};
 use rustc_hash::FxHashMap;
 
-use crate::lower::{Module, SourceMap};
-use crate::names::NameProblems;
-use crate::options::OptionIndex;
-use crate::resolve::Resolution;
+use crate::analysis::lower::{Module, SourceMap};
+use crate::analysis::names::NameProblems;
+use crate::analysis::options::OptionIndex;
+use crate::analysis::resolve::Resolution;
 
 #[salsa::input(debug)]
 pub struct File {
@@ -32,7 +32,7 @@ pub struct Workspace {
     /// What git leaves out of the work trees around the flakes (empty
     /// outside git).
     #[returns(ref)]
-    pub git: Arc<crate::git::GitState>,
+    pub git: Arc<crate::analysis::git::GitState>,
 }
 
 #[salsa::db]
@@ -47,7 +47,7 @@ pub trait Db: salsa::Database {
 
 pub type LastParses = Mutex<FxHashMap<File, (Arc<str>, Parsed)>>;
 
-pub use crate::reparse::Parsed;
+pub use crate::analysis::reparse::Parsed;
 
 // A new text always parses to a new tree: comparing them deeply to
 // backdate would only cost time.
@@ -80,11 +80,11 @@ pub struct Lowered {
 pub fn module_with_source_map(db: &dyn Db, file: File) -> Lowered {
     let root = parse(db, file).root();
     // A flake is not a module; the modules written in it are.
-    let (module, source_map) = if crate::systems::is_flake(file.path(db)) {
-        let model = crate::systems::flake_model(db, file);
-        crate::lower::lower_inline(&root, &model.inline)
+    let (module, source_map) = if crate::analysis::systems::is_flake(file.path(db)) {
+        let model = crate::analysis::systems::flake_model(db, file);
+        crate::analysis::lower::lower_inline(&root, &model.inline)
     } else {
-        crate::lower::lower(&root)
+        crate::analysis::lower::lower(&root)
     };
     Lowered {
         module: Arc::new(module),
@@ -106,7 +106,7 @@ pub fn source_map(db: &dyn Db, file: File) -> Arc<SourceMap> {
 
 #[salsa::tracked(returns(ref))]
 pub fn names(db: &dyn Db, file: File) -> NameProblems {
-    crate::names::check_names(&parse(db, file).root())
+    crate::analysis::names::check_names(&parse(db, file).root())
 }
 
 /// What extracting a file's own declarations found: the options, and the
@@ -132,12 +132,12 @@ pub fn declarations(db: &dyn Db, file: File) -> Declarations {
     }
     let path = file.path(db).clone();
     let text = file.text(db);
-    if !crate::systems::is_flake(&path) {
+    if !crate::analysis::systems::is_flake(&path) {
         return extract_declared(&path, text.clone());
     }
     // Each inline module that declares options, alone in a copy of the
     // flake's text blanked around it (so positions stay where they are).
-    let model = crate::systems::flake_model(db, file);
+    let model = crate::analysis::systems::flake_model(db, file);
     let mut set = OptionSet::default();
     let mut recursion = Vec::new();
     for (range, inline) in model.inline.iter().zip(&module(db, file).inline) {
@@ -175,7 +175,7 @@ fn extract_declared(path: &std::path::Path, text: String) -> Declarations {
         skip_imports: true,
     };
     let mut extraction = micros_options::extract::extract_here(&request);
-    crate::options::anchor_user_declarations(&mut extraction.options, &dir);
+    crate::analysis::options::anchor_user_declarations(&mut extraction.options, &dir);
     let recursion = extraction
         .diagnostics
         .iter()
@@ -224,7 +224,7 @@ pub fn option_index(db: &dyn Db, workspace: Workspace) -> Arc<OptionIndex> {
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn resolution(db: &dyn Db, file: File) -> Arc<Resolution> {
     let index = option_index(db, db.workspace());
-    Arc::new(crate::resolve::resolve(module(db, file), index))
+    Arc::new(crate::analysis::resolve::resolve(module(db, file), index))
 }
 
 /// Everything wrong with a file: syntax, names, definitions.

@@ -102,7 +102,7 @@ pub struct OptionIndex {
     /// Where declarations' files are: the directory of each root kind.
     pub roots: Vec<(RootKind, PathBuf)>,
     /// micros's own modules: their definitions, assertions, arguments.
-    pub base: Arc<crate::systems::base::BaseModules>,
+    pub base: Arc<crate::analysis::systems::base::BaseModules>,
 }
 
 impl OptionIndex {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
 
-use crate::cond::{Cond, Value as CondValue};
+use crate::analysis::cond::{Cond, Value as CondValue};
 
 use rnix::ast::{self, HasEntry};
 use rowan::TextRange;
@@ -48,7 +48,7 @@ pub struct Module {
     /// The condition each `assertion = ...;` value spells, by value node.
     pub conditions: BTreeMap<NodeId, Cond>,
     /// flake.nix only: the modules written inline in its `modules` lists,
-    /// in the order of [`crate::systems::FlakeModel::inline`]. `config`
+    /// in the order of [`crate::analysis::systems::FlakeModel::inline`]. `config`
     /// above merges theirs; `imports` holds theirs too.
     pub inline: Vec<InlineModule>,
 }

@@ -280,7 +280,7 @@ fn bindings_of(node: &impl HasEntry, report_unused: bool) -> HashMap<String, Bin
                 let Some(first) = value.attrpath().and_then(|p| p.attrs().next()) else {
                     continue;
                 };
-                if let Some(name) = crate::lower::attr_text(&first) {
+                if let Some(name) = crate::analysis::lower::attr_text(&first) {
                     let range = first.syntax().text_range();
                     scope.entry(name).or_insert(Binding {
                         range,
@@ -291,7 +291,7 @@ fn bindings_of(node: &impl HasEntry, report_unused: bool) -> HashMap<String, Bin
             }
             ast::Entry::Inherit(inherit) => {
                 for attr in inherit.attrs() {
-                    if let Some(name) = crate::lower::attr_text(&attr) {
+                    if let Some(name) = crate::analysis::lower::attr_text(&attr) {
                         let range = attr.syntax().text_range();
                         scope.entry(name).or_insert(Binding {
                             range,

@@ -19,7 +19,7 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn new(text: &str) -> Parsed {
-        let (green, errors) = crate::recover::parse(text);
+        let (green, errors) = crate::analysis::recover::parse(text);
         Parsed { green, errors }
     }
 
@@ -191,7 +191,7 @@ mod tests {
 
     fn samples() -> Vec<&'static str> {
         vec![
-            include_str!("../../tests/fixtures/template/configuration.nix"),
+            include_str!("../../../tests/fixtures/template/configuration.nix"),
             "{ config, lib, pkgs, ... }:\nlet port = 22; name = \"x\"; in {\n  # a comment\n  services.getty.enable = true;\n  users.alice = { uid = 1000; home = \"/home/alice\"; };\n  networking.hostName = \"host-${name}\";\n  boot.kernel.sysctl.\"net.ipv4.ip_forward\" = 1;\n  x = ./some/path.nix;\n  y = 1.5e3; z = a/b; u = http://example.org;\n  s = ''\n    echo ''${HOME} $out\n  '';\n  f = { a, b ? 2 }: a + b;\n  /* block */ g = __curPos;\n}\n",
         ]
     }

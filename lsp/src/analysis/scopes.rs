@@ -110,8 +110,11 @@ pub enum Target {
 /// The file's scopes (a tracked query: positions change with every edit,
 /// so results are not compared).
 #[salsa::tracked(returns(ref), no_eq)]
-pub fn scopes(db: &dyn crate::db::Db, file: crate::db::File) -> std::sync::Arc<Scopes> {
-    std::sync::Arc::new(resolve(&crate::db::parse(db, file).root()))
+pub fn scopes(
+    db: &dyn crate::analysis::db::Db,
+    file: crate::analysis::db::File,
+) -> std::sync::Arc<Scopes> {
+    std::sync::Arc::new(resolve(&crate::analysis::db::parse(db, file).root()))
 }
 
 /// Deeper than this, the walk stops (the parser already limits nesting).
@@ -299,7 +302,7 @@ impl Walker {
     fn expr_inner(&mut self, expr: &ast::Expr) {
         match expr {
             ast::Expr::Ident(ident) => {
-                let name = crate::lower::ident_text(ident);
+                let name = crate::analysis::lower::ident_text(ident);
                 // The parser's own: the position of the expression.
                 if name != "__curPos" {
                     self.use_name(name, ident.syntax().text_range(), self.current, None);
@@ -387,7 +390,7 @@ impl Walker {
     }
 
     fn define_ident(&mut self, ident: &ast::Ident, kind: DefKind) {
-        let name = crate::lower::ident_text(ident);
+        let name = crate::analysis::lower::ident_text(ident);
         self.define(name, kind, ident.syntax().text_range(), None, None);
     }
 
@@ -402,7 +405,7 @@ impl Walker {
                     };
                     let mut attrs = path.attrs();
                     let Some(first) = attrs.next() else { continue };
-                    let Some(name) = crate::lower::attr_text(&first) else {
+                    let Some(name) = crate::analysis::lower::attr_text(&first) else {
                         continue;
                     };
                     // Only `name = value;` binds `value` to the name.
@@ -419,7 +422,7 @@ impl Walker {
                         None => DefKind::Inherit,
                     };
                     for attr in inherit.attrs() {
-                        if let Some(name) = crate::lower::attr_text(&attr) {
+                        if let Some(name) = crate::analysis::lower::attr_text(&attr) {
                             self.define(name, kind, attr.syntax().text_range(), None, Some(site));
                         }
                     }
@@ -466,7 +469,7 @@ impl Walker {
                         };
                         for attr in inherit.attrs() {
                             if let ast::Attr::Ident(ident) = &attr {
-                                let name = crate::lower::ident_text(ident);
+                                let name = crate::analysis::lower::ident_text(ident);
                                 self.use_name(name, ident.syntax().text_range(), scope, Some(site));
                             }
                         }

@@ -18,11 +18,11 @@ use rowan::TextRange;
 use super::base::{BaseModule, MODULE_SYSTEM_ARGS};
 use super::definitions::{Collected, DefValue, Definition, collect, strip_checks};
 use super::{Related, flake_model, system_modules};
-use crate::cond::{Cond, Value as CondValue};
-use crate::db::{self, Db, File};
-use crate::lower::{Literal, NodeId, SourceMap};
-use crate::options::{OptionIndex, closest};
-use crate::resolve::Code;
+use crate::analysis::cond::{Cond, Value as CondValue};
+use crate::analysis::db::{self, Db, File};
+use crate::analysis::lower::{Literal, NodeId, SourceMap};
+use crate::analysis::options::{OptionIndex, closest};
+use crate::analysis::resolve::Code;
 
 /// A finding in one system, at a place in one of the user's files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -839,8 +839,8 @@ fn owned(path: &[&str]) -> Vec<String> {
 }
 
 /// The literal `system` of a set (through `mkDefault` and the like).
-fn set_system(module: &crate::lower::Module, mut node: NodeId) -> Option<String> {
-    use crate::lower::{Key, Node};
+fn set_system(module: &crate::analysis::lower::Module, mut node: NodeId) -> Option<String> {
+    use crate::analysis::lower::{Key, Node};
     // Wrappers nest a few deep at most; the bound keeps a cycle out.
     for _ in 0..16 {
         match module.nodes.get(node.0 as usize)? {

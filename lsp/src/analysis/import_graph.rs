@@ -9,8 +9,8 @@ use std::sync::Arc;
 use micros_options::eval::normalize;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::db::{self, Db, File, Workspace};
-use crate::lower::EntryId;
+use crate::analysis::db::{self, Db, File, Workspace};
+use crate::analysis::lower::EntryId;
 
 #[salsa::tracked(returns(ref))]
 pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf, File>> {

@@ -17,7 +17,7 @@ use rnix::ast::{self, HasEntry, InterpolPart};
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::lower::{attr_text, ident_text};
+use crate::analysis::lower::{attr_text, ident_text};
 
 /// What `flake.nix` says about the images it builds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
