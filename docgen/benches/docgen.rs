@@ -9,6 +9,10 @@
 //! scenario's options.json is written first; the in-process runs give the
 //! phases, and the `micros-docgen` binary itself, run as a whole process
 //! (`--options FILE --out DIR`), gives the time and peak memory a user sees.
+//! That peak is the kernel's for the process alone: each run is started by
+//! a fresh, small copy of this benchmark (see [`measure_child`]), because a
+//! child's peak counts the memory of the process it was started from until
+//! it executes the program, and this one holds the in-process runs' sites.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,6 +30,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const GENERATED: usize = 20_000;
 
 fn main() {
+    if measure_child() {
+        return;
+    }
     println!(
         "{:<34} {:>7} | {:>9} {:>9} {:>10} | {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>7}",
         "scenario",
@@ -48,13 +55,11 @@ fn main() {
         let mut runs: Vec<Timing> = (0..iterations).map(|_| site(&json, &work)).collect();
         runs.sort_by_key(|t| t.total);
         let median = &runs[runs.len() / 2];
-        // The micros scenario runs first and is the smaller: the largest
-        // child so far is this scenario's.
-        let mut whole: Vec<Duration> = (0..iterations)
+        let mut whole: Vec<(Duration, u64)> = (0..iterations)
             .map(|_| binary_run(&json, &work.join("bin-html")))
             .collect();
+        let peak = whole.iter().map(|&(_, kib)| kib).max().unwrap_or(0);
         whole.sort();
-        let peak = children_peak_kib();
         let set = load::from_options_json(&json).expect("the scenario's options.json reads");
         let start = Instant::now();
         std::hint::black_box(man::render(&set, "MicrOS"));
@@ -63,8 +68,8 @@ fn main() {
             "{:<34} {:>7} | {:>9} {:>9} {:>10} | {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>7}",
             label,
             options,
-            fmt(whole[0]),
-            fmt(whole[whole.len() / 2]),
+            fmt(whole[0].0),
+            fmt(whole[whole.len() / 2].0),
             format!("{:.1} MiB", peak as f64 / 1024.0),
             fmt(runs[0].total),
             fmt(median.total),
@@ -116,34 +121,63 @@ fn site(json: &Path, work: &Path) -> Timing {
     }
 }
 
-/// `micros-docgen -q --options FILE --out DIR` as a process: its wall time.
-fn binary_run(json: &Path, out: &Path) -> Duration {
-    let start = Instant::now();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_micros-docgen"))
+/// `micros-docgen -q --options FILE --out DIR` as a process: its wall time
+/// and peak resident memory (KiB), as [`measure_child`] reports them.
+fn binary_run(json: &Path, out: &Path) -> (Duration, u64) {
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    let output = std::process::Command::new(exe)
+        .arg(MEASURE_FLAG)
+        .arg(env!("CARGO_BIN_EXE_micros-docgen"))
         .args(["-q", "--options"])
         .arg(json)
         .arg("--out")
         .arg(out)
+        .output()
+        .expect("run micros-docgen");
+    let report = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<u64> = report
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let [nanos, kib, code] = fields[..] else {
+        panic!("the measuring child reported `{report}`");
+    };
+    assert!(code <= 1, "micros-docgen failed: exit {code}");
+    (Duration::from_nanos(nanos), kib)
+}
+
+const MEASURE_FLAG: &str = "--measure-process";
+
+/// When this process was started by [`binary_run`]: runs the program after
+/// the flag, waits for it and prints its wall time (ns), its peak resident
+/// memory (KiB, the kernel's for this process's children, of which it is
+/// the only one) and its exit status. Started from this small process, the
+/// program's peak is its own. Otherwise false.
+fn measure_child() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|a| a == MEASURE_FLAG) else {
+        return false;
+    };
+    let start = Instant::now();
+    let status = std::process::Command::new(&args[at + 1])
+        .args(&args[at + 2..])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .expect("run micros-docgen");
+        .expect("run the program");
     let elapsed = start.elapsed();
-    assert!(
-        status.code().is_some_and(|c| c <= 1),
-        "micros-docgen failed: {status}"
-    );
-    elapsed
-}
-
-/// The largest peak resident memory (KiB) of the child processes waited
-/// for so far, from the kernel's accounting.
-fn children_peak_kib() -> u64 {
     // SAFETY: an all-zero rusage is valid; getrusage fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: the pointer is valid for the call.
     let ok = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0;
-    if ok { usage.ru_maxrss as u64 } else { 0 }
+    assert!(ok, "getrusage: {}", std::io::Error::last_os_error());
+    println!(
+        "{} {} {}",
+        elapsed.as_nanos(),
+        usage.ru_maxrss,
+        status.code().unwrap_or(255)
+    );
+    true
 }
 
 fn fmt(d: Duration) -> String {

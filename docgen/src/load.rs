@@ -33,7 +33,7 @@ pub fn from_options_json(path: &Path) -> Result<OptionSet, String> {
         ));
     }
     // serde counts columns from 0 at the start of a line; editors from 1.
-    json::from_json(&text).map_err(|e| {
+    json::from_json_text(text).map_err(|e| {
         let column = e.column.max(1);
         format!("{}:{}:{column}: {}", path.display(), e.line, e.message)
     })

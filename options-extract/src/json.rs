@@ -151,9 +151,22 @@ impl std::fmt::Display for ReadError {
 /// Read options.json. Sub-options (`users.<name>.uid`) are put back into
 /// their option's submodule type.
 pub fn from_json(text: &str) -> Result<OptionSet, ReadError> {
+    read_entries(text).map(into_set)
+}
+
+/// [`from_json`] for a text the caller no longer needs: it is dropped once
+/// its entries are read, before the set is put together (a large file is a
+/// third of the reading's peak memory).
+pub fn from_json_text(text: String) -> Result<OptionSet, ReadError> {
+    let entries = read_entries(&text)?;
+    drop(text);
+    Ok(into_set(entries))
+}
+
+fn read_entries(text: &str) -> Result<Vec<(String, OptionDecl)>, ReadError> {
     // Each entry becomes an option as soon as it is read: holding every
     // entry's JSON form first would cost as much again as the set.
-    let Options(mut flat) = serde_json::from_str(text).map_err(|e| ReadError {
+    let Options(flat) = serde_json::from_str(text).map_err(|e| ReadError {
         line: e.line(),
         column: e.column(),
         message: format!(
@@ -161,16 +174,20 @@ pub fn from_json(text: &str) -> Result<OptionSet, ReadError> {
         )
         .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
     })?;
+    Ok(flat)
+}
+
+fn into_set(mut flat: Vec<(String, OptionDecl)>) -> OptionSet {
     // By name, the later of two equal names kept, as a JSON object reads.
     flat.sort_by(|a, b| a.0.cmp(&b.0));
     flat.reverse();
     flat.dedup_by(|later, earlier| later.0 == earlier.0);
     let mut flat: Vec<OptionDecl> = flat.into_iter().map(|(_, option)| option).collect();
     flat.sort_by(|a, b| a.loc.cmp(&b.loc));
-    Ok(OptionSet {
+    OptionSet {
         options: nest(flat),
         migrations: Vec::new(),
-    })
+    }
 }
 
 /// An options.json object, each entry converted as it is read.
@@ -322,31 +339,55 @@ fn split_name(name: &str) -> Vec<String> {
 
 /// Rebuild the tree: an option whose loc extends another option's loc (past
 /// the placeholders of its type) goes into that option's submodule.
-fn nest(flat: Vec<OptionDecl>) -> Vec<OptionDecl> {
-    let mut roots: Vec<OptionDecl> = Vec::new();
-    for option in flat {
-        if !insert_nested(&mut roots, option.clone(), MAX_DESCRIPTION_DEPTH) {
-            roots.push(option);
+fn nest(mut flat: Vec<OptionDecl>) -> Vec<OptionDecl> {
+    // In place: the roots so far are `flat[..roots]`, and the slot of each
+    // option taken out is free for the next root (a second list of 20,000
+    // options would double the set's memory while it is read).
+    let mut roots = 0;
+    for i in 0..flat.len() {
+        let option = std::mem::replace(&mut flat[i], OptionDecl::new(Vec::new(), OptionType::Bool));
+        if let Some(option) = insert_nested(&mut flat[..roots], option, MAX_DESCRIPTION_DEPTH) {
+            flat[roots] = option;
+            roots += 1;
         }
     }
-    roots
+    flat.truncate(roots);
+    flat.shrink_to_fit();
+    flat
 }
 
-/// `budget` bounds the nesting a hostile file can ask for; an option
-/// deeper than that stays where it is.
-fn insert_nested(options: &mut [OptionDecl], option: OptionDecl, budget: usize) -> bool {
+/// Put `option` into the submodule of the option in `options` whose loc is
+/// its longest prefix that takes it; the option comes back when none does. `options` is sorted
+/// by loc (options arrive sorted, so each list of sub-options is too): each
+/// prefix is found by binary search, not by a scan of every option before
+/// it, which made reading 20,000 options quadratic. `budget` bounds the
+/// nesting a hostile file can ask for; an option deeper than that stays
+/// where it is.
+fn insert_nested(
+    options: &mut [OptionDecl],
+    option: OptionDecl,
+    budget: usize,
+) -> Option<OptionDecl> {
     let Some(budget) = budget.checked_sub(1) else {
-        return false;
+        return Some(option);
     };
-    for parent in options.iter_mut().rev() {
-        if option.loc.len() <= parent.loc.len() || !option.loc.starts_with(&parent.loc) {
+    for len in (0..option.loc.len()).rev() {
+        let prefix = &option.loc[..len];
+        // The last option with this loc, as a JSON object keeps the later
+        // of two equal names.
+        let end = options.partition_point(|p| p.loc.as_slice() <= prefix);
+        let Some(parent) = end
+            .checked_sub(1)
+            .map(|at| &mut options[at])
+            .filter(|p| p.loc.as_slice() == prefix)
+        else {
             continue;
-        }
-        let rest = option.loc[parent.loc.len()..].to_vec();
+        };
         let Some(placeholders) = sub_option_prefix(&mut parent.ty) else {
             continue;
         };
         let count = placeholders.len();
+        let rest = &option.loc[len..];
         if rest.len() <= count || rest[..count].iter().zip(&placeholders).any(|(a, b)| a != b) {
             continue;
         }
@@ -356,14 +397,14 @@ fn insert_nested(options: &mut [OptionDecl], option: OptionDecl, budget: usize) 
             parent.visible = Visibility::Transparent;
         }
         let mut child = option;
-        child.loc = rest[count..].to_vec();
+        child.loc.drain(..len + count);
         let submodule = submodule_mut(&mut parent.ty).expect("checked by sub_option_prefix");
-        if !insert_nested(&mut submodule.options, child.clone(), budget) {
+        if let Some(child) = insert_nested(&mut submodule.options, child, budget) {
             submodule.options.push(child);
         }
-        return true;
+        return None;
     }
-    false
+    Some(option)
 }
 
 fn sub_option_prefix(ty: &mut OptionType) -> Option<Vec<&'static str>> {
@@ -702,6 +743,60 @@ mod tests {
         assert_eq!(sub.options[0].loc, vec!["uid"]);
         assert_eq!(set.flatten().len(), 2);
         assert_eq!(set.options[0].declarations[0].file.root, RootKind::Micros);
+    }
+
+    /// Each sub-option goes to the longest prefix whose type takes it, past
+    /// siblings between them in name order and options that only look
+    /// like parents (a prefix whose type has no submodule, placeholders
+    /// that differ).
+    #[test]
+    fn sub_options_find_their_parent_among_siblings() {
+        let entry = |name: &str, ty: &str| {
+            let loc: Vec<String> = split_name(name)
+                .into_iter()
+                .map(|s| format!("{s:?}"))
+                .collect();
+            format!(
+                r#""{}": {{"loc": [{}], "type": "{ty}", "declarations": [], "description": ""}}"#,
+                name.replace('"', "\\\""),
+                loc.join(", ")
+            )
+        };
+        let json = format!(
+            "{{{}}}",
+            [
+                entry("a", "attribute set of (submodule)"),
+                entry("a.<name>.b", "list of (submodule)"),
+                entry("a.<name>.b.*.c", "boolean"),
+                entry("a.<name>.d", "string"),
+                entry("a.<name>.e", "boolean"),
+                entry("a.<name>.e.f", "boolean"),
+                entry("a.z", "boolean"),
+                entry("a.z.*.g", "boolean"),
+                entry("h", "list of (submodule)"),
+                entry("h.<name>.i", "boolean"),
+                entry("h.*.j", "boolean"),
+            ]
+            .join(",")
+        );
+        let set = from_json(&json).unwrap();
+        let names = |options: &[OptionDecl]| -> Vec<String> {
+            options.iter().map(|o| o.loc.join(".")).collect()
+        };
+        // a.z.*.g: z is a boolean; h.<name>.i: h's placeholder is `*`.
+        // They stay where they were listed; so does e.f in a's submodule.
+        assert_eq!(
+            names(&set.options),
+            ["a", "a.z", "a.z.*.g", "h", "h.<name>.i"]
+        );
+        let (_, a) = set.options[0].ty.sub_options().unwrap();
+        assert_eq!(names(&a.options), ["b", "d", "e", "e.f"]);
+        let (prefix, b) = a.options[0].ty.sub_options().unwrap();
+        assert_eq!(prefix, ["*"]);
+        assert_eq!(names(&b.options), ["c"]);
+        let (_, h) = set.options[3].ty.sub_options().unwrap();
+        assert_eq!(names(&h.options), ["j"]);
+        assert_eq!(set.flatten().len(), 11);
     }
 
     /// A hostile options.json can neither overflow the stack nor panic:
