@@ -34,8 +34,8 @@ const USAGE: u8 = 2;
 #[command(name = "micros-docgen", version)]
 struct Cli {
     /// The micros source tree. Default: $MICROS_SRC, then the `micros` input
-    /// of the nearest flake.lock. With --options, only used to link
-    /// declarations to local files.
+    /// of the nearest flake.lock. With --options, only used to find the git
+    /// checkout whose remote and commit declarations link to.
     #[arg(long, value_name = "DIR")]
     micros: Option<PathBuf>,
     /// The nixpkgs tree whose modules micros imports. Default:
@@ -172,6 +172,14 @@ fn run(cli: &Cli, color: bool) -> Result<u8, String> {
         (None, None) => "MicrOS options".into(),
     };
     let building_html = cli.book.is_some() || cli.out.is_some();
+    for (flag, url) in [
+        ("--repo-url", &cli.repo_url),
+        ("--nixpkgs-url", &cli.nixpkgs_url),
+    ] {
+        if let Some(url) = url {
+            web_url(flag, url)?;
+        }
+    }
     let repo_url = source_url(
         cli.repo_url.as_ref(),
         loaded.micros_dir.as_deref(),
@@ -322,6 +330,24 @@ fn write_and_build(
     let html = book::build(root, cli.out.as_deref(), reference)?;
     progress.say(&format!("the site is in {}", html.display()));
     Ok(())
+}
+
+/// A URL given for declarations must be a web page: the site is published,
+/// and a `file://` link (or any other scheme) would point at a machine
+/// nobody else sees.
+fn web_url(flag: &str, url: &str) -> Result<(), String> {
+    let web = ["https://", "http://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            && url.len() > scheme.len()
+    });
+    if web {
+        Ok(())
+    } else {
+        Err(format!(
+            "{flag} `{url}`: expected an http(s) URL of the sources at a revision, e.g. https://github.com/snugnug/micros/blob/<commit>; a published site does not link to local files"
+        ))
+    }
 }
 
 /// Where declarations link to: the flag, else the checkout's remote at its

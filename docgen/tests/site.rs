@@ -304,3 +304,160 @@ fn the_manual_page_reads_without_warnings() {
         eprintln!("skipped the manual page readers: none of mandoc, groff, man is installed");
     }
 }
+
+/// git, run in `dir` with no user or system configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org"])
+        .args([
+            "-c",
+            "init.defaultBranch=master",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("run git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The `href`s of services.getty.enable's "Declared by" list.
+fn getty_declarations(site: &Path) -> Vec<String> {
+    let page = std::fs::read_to_string(site.join("options/services.html")).expect("read");
+    assert!(!page.contains("file://"), "a file:// link");
+    let html = scraper::Html::parse_document(&page);
+    let entry =
+        scraper::Selector::parse("#opt-services\\.getty\\.enable ~ dl ul.option-declarations")
+            .expect("selector");
+    let link = scraper::Selector::parse("a").expect("selector");
+    let list = html
+        .select(&entry)
+        .next()
+        .expect("getty.enable has a Declared by list");
+    assert!(
+        list.text().any(|t| t.contains("services/getty.nix")),
+        "the file is named: {}",
+        list.html()
+    );
+    list.select(&link)
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect()
+}
+
+/// Declarations in a git checkout of micros link to its remote (in its
+/// https form) at the checked-out commit, with the line; a checkout without
+/// a remote on a known forge, and any non-web --repo-url, never give a link.
+/// Real git, no network: the remotes are only named.
+#[test]
+fn declarations_link_to_the_checkouts_remote_at_its_commit() {
+    let scratch = common::scratch("declarations-git");
+    let micros = scratch.join("micros");
+    common::copy_tree(&common::fixtures().join("micros"), &micros);
+    git(&micros, &["init", "-q"]);
+    git(&micros, &["add", "."]);
+    git(&micros, &["commit", "-q", "-m", "fixture"]);
+    let nixpkgs = common::fixtures().join("nixpkgs");
+    let build = |name: &str, extra: &[&str]| -> (PathBuf, Output) {
+        let site = scratch.join(name);
+        let mut args = vec![
+            "--micros",
+            path(&micros),
+            "--nixpkgs",
+            path(&nixpkgs),
+            "--out",
+            path(&site),
+        ];
+        args.extend(extra);
+        let output = docgen(&args, &scratch);
+        (site, output)
+    };
+
+    // No remote: plain text, and the note says why.
+    let (site, output) = build("no-remote", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(getty_declarations(&site), Vec::<String>::new());
+    assert!(
+        stderr(&output).contains("declarations in micros are plain text")
+            && stderr(&output).contains("has no remote"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A remote on a local path is no web page either.
+    git(&micros, &["remote", "add", "origin", "/srv/git/micros.git"]);
+    let (site, output) = build("local-remote", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(getty_declarations(&site), Vec::<String>::new());
+
+    // The line the option is declared on, in the fixture's getty.nix.
+    let source = std::fs::read_to_string(micros.join("micros/modules/services/getty.nix"))
+        .expect("read getty.nix");
+    let line = source
+        .lines()
+        .position(|l| l.trim_start().starts_with("enable = mkEnableOption"))
+        .expect("getty.nix declares enable")
+        + 1;
+    let expected = |commit: &str| {
+        vec![format!(
+            "https://github.com/snugnug/micros/blob/{commit}/micros/modules/services/getty.nix#L{line}"
+        )]
+    };
+    for remote in [
+        "git@github.com:snugnug/micros.git",
+        "ssh://git@github.com/snugnug/micros.git",
+        "https://github.com/snugnug/micros",
+    ] {
+        git(&micros, &["remote", "set-url", "origin", remote]);
+        let (site, output) = build("remote", &[]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let head = git(&micros, &["rev-parse", "HEAD"]);
+        assert_eq!(getty_declarations(&site), expected(&head), "{remote}");
+    }
+
+    // A new commit, its branch packed as `git gc` leaves it, then a
+    // detached HEAD: the link follows the commit checked out.
+    std::fs::write(micros.join("README"), "changed\n").expect("write");
+    git(&micros, &["add", "README"]);
+    git(&micros, &["commit", "-q", "-m", "second"]);
+    git(&micros, &["pack-refs", "--all"]);
+    let second = git(&micros, &["rev-parse", "HEAD"]);
+    let (site, _) = build("packed", &[]);
+    assert_eq!(getty_declarations(&site), expected(&second));
+    git(&micros, &["checkout", "-q", "--detach", "HEAD~1"]);
+    let first = git(&micros, &["rev-parse", "HEAD"]);
+    assert_ne!(first, second);
+    let (site, _) = build("detached", &[]);
+    assert_eq!(getty_declarations(&site), expected(&first));
+
+    // --repo-url wins; one that is not a web URL is refused before anything
+    // is written.
+    let (site, output) = build(
+        "flag",
+        &["--repo-url", "https://example.org/micros/blob/v1/"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        getty_declarations(&site),
+        vec![format!(
+            "https://example.org/micros/blob/v1/micros/modules/services/getty.nix#L{line}"
+        )]
+    );
+    for url in ["file:///srv/micros", "/srv/micros", "javascript:alert(1)"] {
+        let (site, output) = build("refused", &["--repo-url", url]);
+        assert_eq!(output.status.code(), Some(2), "{url}: {}", stderr(&output));
+        assert!(
+            error_line(&output).contains("expected an http(s) URL"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!site.exists(), "{url}: a site was written");
+    }
+}
