@@ -355,7 +355,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, untracked-file, unknown-package, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, untracked-file, unknown-package, unknown-platform, container-hardware, container-output, warnings)\n",
         ),
         (
             &[

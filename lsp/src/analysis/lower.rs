@@ -241,6 +241,53 @@ const WRAPPERS: &[&str] = &[
     "mkFixStrictness",
 ];
 
+/// The values a module's `config` gives a path, seen through wrappers and
+/// merges; a `None` segment of `pattern` stands for any name, and each
+/// value comes with the names those segments matched (`None` for a
+/// computed one). Iterative and bounded, whatever the nesting.
+pub fn values_at(module: &Module, pattern: &[Option<&str>]) -> Vec<(Vec<Option<String>>, NodeId)> {
+    let mut out = Vec::new();
+    let Some(config) = module.config else {
+        return out;
+    };
+    // (node, how many segments of the pattern are matched, the names).
+    let mut stack: Vec<(NodeId, usize, Vec<Option<String>>)> = vec![(config, 0, Vec::new())];
+    let mut visited = 0usize;
+    while let Some((id, depth, names)) = stack.pop() {
+        visited += 1;
+        if visited > module.nodes.len() * 4 + 16 {
+            break;
+        }
+        match &module.nodes[id.0 as usize] {
+            Node::Wrapped(inner) => stack.push((*inner, depth, names)),
+            Node::Merge(parts) => stack.extend(parts.iter().map(|p| (*p, depth, names.clone()))),
+            _ if depth == pattern.len() => out.push((names, id)),
+            Node::Attrs(entries) => {
+                for entry in entries {
+                    let name = match &entry.key {
+                        Key::Name(name) => Some(name.as_str()),
+                        Key::Dynamic => None,
+                    };
+                    match pattern[depth] {
+                        None => {
+                            let mut names = names.clone();
+                            names.push(name.map(str::to_string));
+                            stack.push((entry.value, depth + 1, names));
+                        }
+                        Some(wanted) if name == Some(wanted) => {
+                            stack.push((entry.value, depth + 1, names.clone()))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_by_key(|(_, id)| *id);
+    out
+}
+
 pub fn lower(root: &ast::Root) -> (Module, SourceMap) {
     let mut lowerer = Lowerer::default();
     if let Some(expr) = root.expr() {

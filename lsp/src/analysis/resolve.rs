@@ -43,6 +43,9 @@ pub enum Code {
     PlaintextPassword,
     UntrackedFile,
     UnknownPackage,
+    UnknownPlatform,
+    ContainerHardware,
+    ContainerOutput,
 }
 
 impl Code {
@@ -75,6 +78,9 @@ impl Code {
             Code::UnknownService => "unknown-service",
             Code::PlaintextPassword => "plaintext-password",
             Code::UntrackedFile => "untracked-file",
+            Code::UnknownPlatform => "unknown-platform",
+            Code::ContainerHardware => "container-hardware",
+            Code::ContainerOutput => "container-output",
         }
     }
 
@@ -95,6 +101,8 @@ impl Code {
                 | Code::UnknownService
                 | Code::PlaintextPassword
                 | Code::UntrackedFile
+                | Code::ContainerHardware
+                | Code::ContainerOutput
         )
     }
 

@@ -842,3 +842,116 @@ let cfg = config.networking.firewall; in {
         );
     }
 }
+
+#[cfg(test)]
+mod container_tests {
+    use expect_test::{Expect, expect};
+
+    use super::tests::diagnostics;
+
+    const CONFIGURATION: &str = "#- /configuration.nix\n{ services.getty.enable = true; networking.firewall.enable = true; }\n";
+    const HARDWARE: &str = r#"#- /hardware-configuration.nix
+{ ... }: {
+  fileSystems."/" = { device = "tmpfs"; fsType = "tmpfs"; };
+  networking.interfaces = [ { name = "eth0"; } ];
+}
+"#;
+
+    /// A flake with the ISO image's modules and the container's, and the
+    /// files given; only the container findings are shown.
+    fn check(image: &str, container: &str, files: &str, expected: Expect) {
+        let text = format!(
+            r#"#- /flake.nix
+{{
+  outputs = {{ micros, ... }}: {{
+    packages.x86_64-linux.default = (micros.lib.microsSystem {{
+      modules = [ {image} ];
+    }}).config.system.build.image;
+    packages.x86_64-linux.container = (micros.lib.microsSystem {{
+      modules = [ {container} ];
+    }}).config.system.build.ociImage;
+  }};
+}}
+{CONFIGURATION}{HARDWARE}{files}"#
+        );
+        let found: String = diagnostics(&text)
+            .lines()
+            .filter(|l| l.contains("container-"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        expected.assert_eq(&found);
+    }
+
+    #[test]
+    fn the_template_gives_neither() {
+        check(
+            "./configuration.nix ./hardware-configuration.nix { nixpkgs.hostPlatform = { system = \"x86_64-linux\"; }; }",
+            "./configuration.nix { boot.isContainer = true; nixpkgs.hostPlatform = { system = \"x86_64-unknown-linux-musl\"; }; }",
+            "",
+            expect![""],
+        );
+    }
+
+    #[test]
+    fn hardware_in_a_container_at_the_entry_or_the_option() {
+        // At the inline module's option once, however many of its parts
+        // are set; an empty list sets nothing.
+        check(
+            "./configuration.nix ./hardware-configuration.nix",
+            "./configuration.nix ./hardware-configuration.nix { boot.isContainer = true; fileSystems.\"/data\".device = \"/dev/vdb\"; fileSystems.\"/data\".fsType = \"ext4\"; networking.interfaces = [ ]; }",
+            "",
+            expect![[r#"
+                /flake.nix 7:39-7:67 container-hardware: `./hardware-configuration.nix` sets hardware options in a container system (`boot.isContainer = true`): fileSystems, networking.interfaces (in packages.x86_64-linux.container)
+                /flake.nix 7:95-7:121 container-hardware: `fileSystems` is a hardware option, set in a container system (`boot.isContainer = true`) (in packages.x86_64-linux.container)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn hardware_through_imports_names_the_file() {
+        check(
+            "./configuration.nix ./hardware-configuration.nix",
+            "./base.nix { boot.isContainer = true; }",
+            "#- /base.nix\n{ imports = [ ./configuration.nix ./hardware-configuration.nix ]; }\n",
+            expect![[r#"
+                /flake.nix 7:19-7:29 container-hardware: `./base.nix` sets hardware options (in hardware-configuration.nix) in a container system (`boot.isContainer = true`): fileSystems, networking.interfaces (in packages.x86_64-linux.container)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn guarded_or_unsure_hardware_says_nothing() {
+        check(
+            "./configuration.nix ./hardware-configuration.nix",
+            "./configuration.nix ./guarded.nix ./unsure.nix { boot.isContainer = true; }",
+            r#"#- /guarded.nix
+{ config, lib, ... }: { fileSystems = lib.mkIf (!config.boot.isContainer) { "/".device = "tmpfs"; }; }
+#- /unsure.nix
+{ lib, ... }: { networking.interfaces = lib.mkIf (builtins.pathExists ./x) [ { name = "eth0"; } ]; }
+"#,
+            expect![""],
+        );
+    }
+
+    #[test]
+    fn the_output_and_boot_is_container_go_together() {
+        // The OCI image of a system that is no container, and the ISO
+        // image of one that is.
+        check(
+            "./configuration.nix { boot.isContainer = true; }",
+            "./configuration.nix",
+            "",
+            expect![[r#"
+                /flake.nix 5:8-5:33 container-output: builds the bootable ISO image (`config.system.build.image`), but `boot.isContainer = true` leaves out its kernel modules and kernel initialisation (in packages.x86_64-linux.default)
+                /flake.nix 8:8-8:36 container-output: builds the OCI container image (`config.system.build.ociImage`), but `boot.isContainer` is not `true` (in packages.x86_64-linux.container)
+            "#]],
+        );
+        // Not known: nothing.
+        check(
+            "./configuration.nix",
+            "./configuration.nix ({ lib, ... }: { boot.isContainer = lib.mkIf (builtins.pathExists ./x) true; })",
+            "",
+            expect![""],
+        );
+    }
+}

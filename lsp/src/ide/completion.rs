@@ -25,6 +25,9 @@ pub struct CompletionItem {
     /// The text the item replaces.
     pub range: TextRange,
     pub insert: String,
+    /// Where the item goes in the list, when the order matters (the
+    /// client sorts by label otherwise).
+    pub order: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +51,9 @@ pub fn completion(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Completi
         return items;
     }
     if let Some(items) = super::packages::completion(db, file, offset) {
+        return items;
+    }
+    if let Some(items) = super::platforms::completion(db, file, offset) {
         return items;
     }
     let index = db::option_index(db, db.workspace());
@@ -216,6 +222,7 @@ fn add_value_items(
                 documentation: None,
                 range,
                 insert,
+                order: None,
             });
         }
     };
@@ -301,6 +308,7 @@ fn add_scope_items(entry: &ast::AttrpathValue, range: TextRange, items: &mut Vec
                 documentation: None,
                 range,
                 insert: name,
+                order: None,
             });
         }
     }
@@ -354,6 +362,7 @@ fn path_completion(
                     documentation: option.description.clone(),
                     range: partial_range,
                     insert: label,
+                    order: None,
                 },
                 None => CompletionItem {
                     label: label.clone(),
@@ -362,6 +371,7 @@ fn path_completion(
                     documentation: None,
                     range: partial_range,
                     insert: label,
+                    order: None,
                 },
             }
         })

@@ -166,6 +166,7 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     if is_module {
         recursion(db, file, map, &mut out);
         out.extend(super::passwords::plaintext_passwords(db, file));
+        out.extend(super::platforms::diagnostics(db, file));
     }
     let definitions = db::resolution(db, file)
         .diagnostics

@@ -258,3 +258,22 @@ pub fn show_range(text: &str, range: rowan::TextRange) -> String {
     };
     format!("{}-{}", position(range.start()), position(range.end()))
 }
+
+/// The repository's fixture nixpkgs tree (laid out as nixpkgs is: `pkgs/`,
+/// `lib/systems`, a few NixOS modules).
+pub fn fixture_nixpkgs() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/nixpkgs")
+        .canonicalize()
+        .expect("tests/fixtures/nixpkgs")
+}
+
+/// A fixture whose option index has `nixpkgs` as its nixpkgs root.
+pub fn with_nixpkgs(text: &str, nixpkgs: &std::path::Path) -> Fixture {
+    let mut f = fixture(text);
+    let db = f.host.db();
+    let mut index = (**crate::analysis::db::Db::workspace(db).options(db)).clone();
+    index.roots.push((RootKind::Nixpkgs, nixpkgs.to_path_buf()));
+    f.host.set_options(index);
+    f
+}

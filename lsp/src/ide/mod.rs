@@ -16,6 +16,7 @@ pub mod lints;
 pub mod packages;
 pub mod passwords;
 pub mod path_completion;
+pub mod platforms;
 pub mod refactor;
 pub mod references;
 pub mod rename;

@@ -88,7 +88,8 @@ pub fn read_package_set(nixpkgs: &Path, micros: Option<&Path>) -> Option<Package
     Some(PackageSet { names })
 }
 
-fn parse_file(path: &Path) -> Option<SyntaxNode> {
+/// A file of a nixpkgs tree, parsed; `None` when missing or too large.
+pub(crate) fn parse_file(path: &Path) -> Option<SyntaxNode> {
     let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES);
     let text = small
         .then(|| std::fs::read_to_string(path).ok())
@@ -256,6 +257,7 @@ pub fn completion(db: &dyn Db, file: File, offset: TextSize) -> Option<Vec<Compl
                 } else {
                     format!("\"{name}\"")
                 },
+                order: None,
             })
             .collect(),
     )
@@ -354,29 +356,10 @@ fn rebound(ident: &SyntaxNode) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-
-    use micros_options::model::RootKind;
+    use std::path::PathBuf;
 
     use super::*;
-    use crate::ide::fixture::fixture;
-
-    fn fixture_nixpkgs() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/nixpkgs")
-            .canonicalize()
-            .unwrap()
-    }
-
-    /// A fixture whose option index has `nixpkgs` as its nixpkgs root.
-    fn with_nixpkgs(text: &str, nixpkgs: &Path) -> crate::ide::fixture::Fixture {
-        let mut f = fixture(text);
-        let db = f.host.db();
-        let mut index = (**crate::analysis::db::Db::workspace(db).options(db)).clone();
-        index.roots.push((RootKind::Nixpkgs, nixpkgs.to_path_buf()));
-        f.host.set_options(index);
-        f
-    }
+    use crate::ide::fixture::{fixture_nixpkgs, with_nixpkgs};
 
     fn labels(f: &crate::ide::fixture::Fixture) -> Vec<String> {
         let (file, offset) = f.cursor();

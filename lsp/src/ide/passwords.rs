@@ -7,7 +7,7 @@
 use rowan::TextRange;
 
 use crate::analysis::db::{self, File};
-use crate::analysis::lower::{Key, Literal, Module, Node, NodeId};
+use crate::analysis::lower::{Literal, Module, Node, NodeId};
 use crate::analysis::resolve::Code;
 use crate::ide::Diagnostic;
 use micros_options::Severity;
@@ -51,44 +51,11 @@ pub fn plaintext_passwords(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
 
 /// Every value the module gives a `users.<name>.password` (the user's
 /// name when it is written out), through `mkIf`, `mkMerge`, `//`, ...
-/// Iterative, so no nesting of wrappers can overflow the stack.
 fn password_literals(module: &Module) -> Vec<(Option<String>, NodeId)> {
-    let mut out = Vec::new();
-    let Some(config) = module.config else {
-        return out;
-    };
-    // (node, depth below `config`: 0 the top, 1 `users`, 2 a user, 3 the
-    // password's value), and the user's name once known.
-    let mut stack: Vec<(NodeId, u8, Option<String>)> = vec![(config, 0, None)];
-    let mut visited = 0usize;
-    while let Some((id, depth, user)) = stack.pop() {
-        visited += 1;
-        if visited > module.nodes.len() * 4 + 16 {
-            break;
-        }
-        match &module.nodes[id.0 as usize] {
-            Node::Wrapped(inner) => stack.push((*inner, depth, user)),
-            Node::Merge(parts) => stack.extend(parts.iter().map(|p| (*p, depth, user.clone()))),
-            _ if depth == 3 => out.push((user, id)),
-            Node::Attrs(entries) => {
-                for entry in entries {
-                    let name = match &entry.key {
-                        Key::Name(name) => Some(name.as_str()),
-                        Key::Dynamic => None,
-                    };
-                    match depth {
-                        0 if name == Some("users") => stack.push((entry.value, 1, None)),
-                        1 => stack.push((entry.value, 2, name.map(str::to_string))),
-                        2 if name == Some("password") => stack.push((entry.value, 3, user.clone())),
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out.sort_by_key(|(_, id)| *id);
-    out
+    crate::analysis::lower::values_at(module, &[Some("users"), None, Some("password")])
+        .into_iter()
+        .map(|(mut names, id)| (names.pop().flatten(), id))
+        .collect()
 }
 
 /// Whether `/etc/shadow` may hold this as it is: empty (no password),

@@ -88,6 +88,7 @@ pub fn path_completion(
                 documentation: None,
                 range,
                 insert: name,
+                order: None,
             })
         })
         .collect();

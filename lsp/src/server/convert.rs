@@ -90,6 +90,7 @@ pub fn completion_item(
             range: index.range(item.range),
             new_text: item.insert.clone(),
         })),
+        sort_text: item.order.map(|order| format!("{order:05}")),
         ..Default::default()
     }
 }

@@ -1,7 +1,9 @@
 //! Findings across the modules of one system, as the module system would
 //! meet them when it evaluates the system: conflicting definitions,
 //! arguments nothing provides, micros's own assertions and warnings,
-//! services that are depended on but not defined.
+//! services that are depended on but not defined, what MicrOS's guide
+//! asks of a container (no hardware modules; `boot.isContainer` and the
+//! OCI image go together).
 //!
 //! Every check says nothing when it cannot be sure: a system whose module
 //! list is partly computed, a definition under a condition that cannot be
@@ -17,7 +19,7 @@ use rowan::TextRange;
 
 use super::base::{BaseModule, MODULE_SYSTEM_ARGS};
 use super::definitions::{Collected, DefValue, Definition, collect, strip_checks};
-use super::{Related, flake_model, system_modules};
+use super::{ModuleEntry, Related, flake_model, system_modules};
 use crate::analysis::cond::{Cond, Value as CondValue};
 use crate::analysis::db::{self, Db, File};
 use crate::analysis::lower::{Literal, NodeId, SourceMap};
@@ -116,6 +118,8 @@ enum Certainty {
 struct SystemAnalysis<'a> {
     db: &'a dyn Db,
     flake: File,
+    /// The system's index in the flake's systems.
+    system: usize,
     complete: bool,
     special_args: Option<Vec<String>>,
     index: &'a OptionIndex,
@@ -167,6 +171,7 @@ impl<'a> SystemAnalysis<'a> {
         SystemAnalysis {
             db,
             flake,
+            system: index,
             // A module the database does not hold could define anything.
             complete: system.modules_complete && members.missing.is_empty(),
             special_args: system.special_args.clone(),
@@ -183,6 +188,8 @@ impl<'a> SystemAnalysis<'a> {
             self.conflicts();
             self.missing_arguments();
             self.unknown_services();
+            self.container_hardware();
+            self.container_output();
         }
         self.assertions_and_warnings();
         self.out
@@ -672,6 +679,157 @@ impl<'a> SystemAnalysis<'a> {
             }
         }
     }
+
+    // ---- containers ----
+
+    /// `container-hardware`: in a system with `boot.isContainer = true`,
+    /// a module of the user's that certainly sets hardware options: once
+    /// at each entry of the modules list that brings such a file in, or
+    /// at each such option of an inline module.
+    fn container_hardware(&mut self) {
+        if self.value_at(&owned(&["boot", "isContainer"])) != Some(CondValue::Bool(true)) {
+            return;
+        }
+        let system = &flake_model(self.db, self.flake).systems[self.system];
+        let members = &system_modules(self.db, self.flake)[self.system];
+        // Per entry of the list that brings files in: the options set and
+        // where.
+        let mut by_entry: BTreeMap<usize, Vec<(usize, NodeId, String)>> = BTreeMap::new();
+        let mut inline_seen: Vec<(usize, String)> = Vec::new();
+        for i in 0..self.modules.len() {
+            let Owner::User(file, inline) = self.modules[i].owner else {
+                continue;
+            };
+            let collected = self.modules[i].collected;
+            // What it certainly sets: definitions, and lists with items.
+            let mut set: Vec<(String, NodeId, crate::analysis::lower::EntryId)> = Vec::new();
+            for definition in &collected.definitions {
+                if let Some(shown) = hardware_option(&definition.path)
+                    && self.certainty(definition) == Certainty::Certain
+                {
+                    set.push((shown, definition.node, definition.key));
+                }
+            }
+            for list in &collected.lists {
+                if let Some(shown) = hardware_option(&list.path)
+                    && !list.items.is_empty()
+                    && self.decide(&list.conditions) == Some(true)
+                {
+                    set.push((shown, list.node, list.key));
+                }
+            }
+            set.sort_by_key(|(_, node, _)| *node);
+            for (shown, node, key) in set {
+                if inline.is_some() {
+                    if inline_seen.contains(&(i, shown.clone())) {
+                        continue;
+                    }
+                    inline_seen.push((i, shown.clone()));
+                    let entry = db::source_map(self.db, file).entry(key);
+                    self.out.push(Finding {
+                        file,
+                        range: TextRange::new(entry.path.start(), entry.key.end()),
+                        code: Code::ContainerHardware,
+                        message: format!(
+                            "`{shown}` is a hardware option, set in a container system (`boot.isContainer = true`)"
+                        ),
+                        help: Some(CONTAINER_HARDWARE_HELP.into()),
+                        related: Vec::new(),
+                        name_system: true,
+                    });
+                    continue;
+                }
+                let Some(&(_, entry)) = members.files.iter().find(|(f, _)| *f == file) else {
+                    continue;
+                };
+                let list = by_entry.entry(entry).or_default();
+                if !list.iter().any(|(m, _, s)| *m == i && *s == shown) {
+                    list.push((i, node, shown));
+                }
+            }
+        }
+        let flake_text = self.flake.text(self.db).clone();
+        for (entry, set) in by_entry {
+            let Some(ModuleEntry::File { range, .. }) = system.modules.get(entry) else {
+                continue;
+            };
+            let written = flake_text
+                .get(std::ops::Range::<usize>::from(*range))
+                .unwrap_or("this module")
+                .to_string();
+            let mut options: Vec<&str> = set.iter().map(|(_, _, s)| s.as_str()).collect();
+            options.sort_unstable();
+            options.dedup();
+            let mut files: Vec<String> = set.iter().map(|(m, _, _)| self.place(*m).3).collect();
+            files.dedup();
+            let through = match files.as_slice() {
+                [one] if written.trim_start_matches("./") == one => String::new(),
+                _ => format!(" (in {})", files.join(", ")),
+            };
+            let related = set
+                .iter()
+                .map(|(m, node, shown)| self.related(*m, *node, format!("`{shown}` is set here")))
+                .collect();
+            self.out.push(Finding {
+                file: self.flake,
+                range: *range,
+                code: Code::ContainerHardware,
+                message: format!(
+                    "`{written}` sets hardware options{through} in a container system (`boot.isContainer = true`): {}",
+                    options.join(", ")
+                ),
+                help: Some(CONTAINER_HARDWARE_HELP.into()),
+                related,
+                name_system: true,
+            });
+        }
+    }
+
+    /// `container-output`: the OCI image built without `boot.isContainer
+    /// = true`, or the ISO image with it; at the output's selection.
+    fn container_output(&mut self) {
+        let system = &flake_model(self.db, self.flake).systems[self.system];
+        let Some(output) = system.output.as_deref() else {
+            return;
+        };
+        let path = owned(&["boot", "isContainer"]);
+        let Some(CondValue::Bool(container)) = self.value_at(&path) else {
+            return;
+        };
+        let (message, help) = match (output, container) {
+            ("ociImage", false) => (
+                "builds the OCI container image (`config.system.build.ociImage`), but `boot.isContainer` is not `true`",
+                "add `boot.isContainer = true;` to this system's modules: MicrOS's getting-started guide pairs it with the OCI image, so that the kernel modules are left out of it and the kernel's initialisation steps skipped (the container runtime does both)",
+            ),
+            ("image", true) => (
+                "builds the bootable ISO image (`config.system.build.image`), but `boot.isContainer = true` leaves out its kernel modules and kernel initialisation",
+                "build `config.system.build.ociImage` for a container, or drop `boot.isContainer = true` from this system: MicrOS's getting-started guide sets it for the OCI image only",
+            ),
+            _ => return,
+        };
+        let root = db::parse(self.db, self.flake).root();
+        let range = output_range(rowan::ast::AstNode::syntax(&root), system.call)
+            .unwrap_or(system.name_range);
+        let mut related = Vec::new();
+        for (module, definition) in self.by_path.get(&path).cloned().unwrap_or_default() {
+            if self.is_user(module) {
+                related.push(self.related(
+                    module,
+                    definition.node,
+                    format!("`boot.isContainer` is set to {container} here"),
+                ));
+            }
+        }
+        self.out.push(Finding {
+            file: self.flake,
+            range,
+            code: Code::ContainerOutput,
+            message: message.into(),
+            help: Some(help.into()),
+            related,
+            name_system: true,
+        });
+    }
 }
 
 /// How a type merges several definitions.
@@ -858,4 +1016,39 @@ fn set_system(module: &crate::analysis::lower::Module, mut node: NodeId) -> Opti
         }
     }
     None
+}
+
+/// Why hardware options do not belong in a container system.
+const CONTAINER_HARDWARE_HELP: &str = "MicrOS's getting-started guide keeps hardware-configuration.nix out of container images: kernel modules, file systems and network interfaces are the container runtime's job; leave this module out of the container's `modules`, or set these options only when `!config.boot.isContainer`";
+
+/// The hardware option a definition path sets, as shown: kernel modules
+/// and parameters, `boot.initrd.*`, `fileSystems`, `networking.interfaces`,
+/// `hardware.*`.
+fn hardware_option(path: &[String]) -> Option<String> {
+    let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+    let shown = match segments.as_slice() {
+        [
+            "boot",
+            "kernelModules" | "kernelParams" | "extraModulePackages",
+            ..,
+        ]
+        | ["networking", "interfaces", ..]
+        | ["hardware", _, ..] => 2,
+        ["boot", "initrd", _, ..] => 3,
+        ["fileSystems", ..] => 1,
+        _ => return None,
+    };
+    Some(show_option(&path[..shown]))
+}
+
+/// The attribute path selected from a `microsSystem` call
+/// (`(microsSystem { ... }).config.system.build.ociImage`).
+fn output_range(root: &rnix::SyntaxNode, call: TextRange) -> Option<TextRange> {
+    use rowan::ast::AstNode;
+    let node = match root.covering_element(call) {
+        rowan::NodeOrToken::Node(node) => node,
+        rowan::NodeOrToken::Token(token) => token.parent()?,
+    };
+    let select = node.ancestors().take(4).find_map(rnix::ast::Select::cast)?;
+    Some(select.attrpath()?.syntax().text_range())
 }

@@ -72,6 +72,9 @@ pub struct ListItems {
     pub path: Vec<String>,
     pub items: Vec<(Option<String>, NodeId)>,
     pub conditions: Vec<Cond>,
+    /// The list, and the attribute that names the option.
+    pub node: NodeId,
+    pub key: EntryId,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -346,6 +349,8 @@ impl<'a> Collector<'a> {
                         path: path.clone(),
                         items,
                         conditions: context.conditions.clone(),
+                        node,
+                        key,
                     });
                 }
             }

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 27] = [
+pub const CODES: [Code; 30] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -45,6 +45,9 @@ pub const CODES: [Code; 27] = [
     Code::PlaintextPassword,
     Code::UntrackedFile,
     Code::UnknownPackage,
+    Code::UnknownPlatform,
+    Code::ContainerHardware,
+    Code::ContainerOutput,
 ];
 
 /// One sentence per code (SARIF rules, `--help` of codes).
@@ -88,6 +91,15 @@ pub fn description(code: Code) -> &'static str {
         }
         Code::UntrackedFile => {
             "A file the flake uses is not tracked by git, so Nix does not see it."
+        }
+        Code::UnknownPlatform => {
+            "`nixpkgs.hostPlatform` or `nixpkgs.buildPlatform` names a system the nixpkgs tree's lib/systems does not know."
+        }
+        Code::ContainerHardware => {
+            "A container system (`boot.isContainer = true`) includes a module that sets hardware options, which are the container runtime's job."
+        }
+        Code::ContainerOutput => {
+            "A system builds the OCI image without `boot.isContainer = true`, or the ISO image with it."
         }
     }
 }
