@@ -143,6 +143,15 @@ pub fn analyse_file(data: &[u8]) {
     }
     analysis.symbols(main).expect(cancelled);
     analysis.folding_ranges(main).expect(cancelled);
+    let every_binding = crate::ide::inlay_hints::InlayConfig {
+        binding_end_min_lines: Some(1),
+    };
+    for hint in analysis
+        .inlay_hints(main, None, every_binding)
+        .expect(cancelled)
+    {
+        assert!(hint.offset <= len, "{hint:?} past the end");
+    }
     analysis.semantic_tokens(main, None).expect(cancelled);
     let offsets = offsets(&parts[0]);
     analysis.selection_ranges(main, &offsets).expect(cancelled);

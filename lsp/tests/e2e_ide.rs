@@ -505,3 +505,87 @@ fn packages_of_a_full_nixpkgs_tree() {
     assert_eq!(labels, ["ripgrep"]);
     client.shutdown();
 }
+
+#[test]
+fn inlay_hints_at_binding_ends_and_beside_overridden_definitions() {
+    let root = scratch("e2e-inlay-hints");
+    let flake = root.join("flake.nix");
+    std::fs::write(
+        &flake,
+        "{ outputs = { micros, ... }: { nixosConfigurations.box = micros.lib.microsSystem { modules = [ ./a.nix ./b.nix ]; }; }; }\n",
+    )
+    .unwrap();
+    let a = root.join("a.nix");
+    let text = "{ lib, ... }: {\n  networking.hostName = lib.mkDefault \"a\";\n  networking.domain = lib.mkDefault \"a.example\";\n  services.getty = {\n    enable = true;\n  };\n}\n";
+    std::fs::write(&a, text).unwrap();
+    std::fs::write(
+        root.join("b.nix"),
+        "{ networking.domain = \"b.example\"; }\n",
+    )
+    .unwrap();
+    let mut options = fixture_options();
+    options["micros"]["inlayHints"] = json!({ "bindingEndMinLines": 3 });
+    let mut client = Client::start(&root, options);
+    assert_eq!(client.capabilities["inlayHintProvider"], true);
+    client.open(&a, text);
+    client.diagnostics_for(&a, 1);
+    let request = |client: &mut Client, end_line: u32| {
+        client.request(
+            "textDocument/inlayHint",
+            json!({ "textDocument": { "uri": uri(&a) },
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": end_line, "character": 0 } } }),
+        )
+    };
+    let hints = request(&mut client, 7);
+    let shown: Vec<(u64, u64, String)> = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let label = match &h["label"] {
+                Value::String(s) => s.clone(),
+                parts => parts
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["value"].as_str().unwrap())
+                    .collect(),
+            };
+            (
+                h["position"]["line"].as_u64().unwrap(),
+                h["position"]["character"].as_u64().unwrap(),
+                label,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                1,
+                42,
+                "→ \"micros\" from micros/modules/misc/defaults.nix:4".to_string()
+            ),
+            (2, 48, "→ \"b.example\" from b.nix:1".to_string()),
+            (5, 4, "= services.getty".to_string()),
+        ],
+        "{hints:#}"
+    );
+    // The file part leads to the winning definition.
+    let part = &hints[1]["label"][1];
+    assert_eq!(part["location"]["uri"], json!(uri(&root.join("b.nix"))));
+    assert_eq!(
+        part["location"]["range"]["start"],
+        json!({ "line": 0, "character": 22 })
+    );
+    assert!(
+        hints[1]["tooltip"]
+            .as_str()
+            .unwrap()
+            .contains("`networking.domain`")
+    );
+    // A range holds only the hints inside it.
+    let first_lines = request(&mut client, 2);
+    assert_eq!(first_lines.as_array().unwrap().len(), 1, "{first_lines:#}");
+    client.shutdown();
+}

@@ -257,17 +257,23 @@ impl Related {
     }
 }
 
-/// The findings of the systems that reach a file (or of the one system
-/// `only`, if it reaches it), at places in it. One that holds in only some
-/// of those systems names them (as do conflicts, always).
-pub fn findings_for(db: &dyn Db, file: File, only: Option<SystemRef>) -> Vec<analysis::Finding> {
-    let mut reaching: Vec<SystemRef> = if is_flake(file.path(db)) {
+/// The systems whose modules are in a file: those that reach it, or for a
+/// flake its own.
+pub fn reaching(db: &dyn Db, file: File) -> Vec<SystemRef> {
+    if is_flake(file.path(db)) {
         (0..flake_model(db, file).systems.len())
             .map(|index| SystemRef { flake: file, index })
             .collect()
     } else {
         systems_of(db, file).to_vec()
-    };
+    }
+}
+
+/// The findings of the systems that reach a file (or of the one system
+/// `only`, if it reaches it), at places in it. One that holds in only some
+/// of those systems names them (as do conflicts, always).
+pub fn findings_for(db: &dyn Db, file: File, only: Option<SystemRef>) -> Vec<analysis::Finding> {
+    let mut reaching = reaching(db, file);
     if let Some(only) = only {
         reaching.retain(|system| *system == only);
     }

@@ -12,6 +12,7 @@ pub mod formatting;
 pub mod goto_definition;
 pub mod highlight;
 pub mod hover;
+pub mod inlay_hints;
 pub mod lints;
 pub mod packages;
 pub mod passwords;
@@ -184,6 +185,15 @@ impl Analysis {
     ) -> Cancellable<Vec<Vec<TextRange>>> {
         let offsets = offsets.to_vec();
         self.with(move |db| selection_range::selection_ranges(db, file, &offsets))
+    }
+
+    pub fn inlay_hints(
+        &self,
+        file: File,
+        range: Option<TextRange>,
+        config: inlay_hints::InlayConfig,
+    ) -> Cancellable<Vec<inlay_hints::InlayHint>> {
+        self.with(move |db| inlay_hints::inlay_hints(db, file, range, &config))
     }
 
     pub fn folding_ranges(&self, file: File) -> Cancellable<Vec<folding_ranges::Fold>> {

@@ -47,20 +47,52 @@ pub fn diagnostic(d: &ide::Diagnostic, index: &LineIndex, uri: &lsp::Uri) -> lsp
 fn related_information(
     related: &crate::analysis::systems::Related,
 ) -> Option<lsp::DiagnosticRelatedInformation> {
+    Some(lsp::DiagnosticRelatedInformation {
+        location: related_location(related)?,
+        message: related.message.clone(),
+    })
+}
+
+/// The place itself: its positions are already in UTF-16.
+fn related_location(related: &crate::analysis::systems::Related) -> Option<lsp::Location> {
     let position = |p: crate::analysis::systems::TextPosition| lsp::Position {
         line: p.line,
         character: p.utf16,
     };
-    Some(lsp::DiagnosticRelatedInformation {
-        location: lsp::Location {
-            uri: lsp::Uri::from_file_path(&related.path)?,
-            range: lsp::Range {
-                start: position(related.start),
-                end: position(related.end),
-            },
+    Some(lsp::Location {
+        uri: lsp::Uri::from_file_path(&related.path)?,
+        range: lsp::Range {
+            start: position(related.start),
+            end: position(related.end),
         },
-        message: related.message.clone(),
     })
+}
+
+pub fn inlay_hint(hint: &ide::inlay_hints::InlayHint, index: &LineIndex) -> lsp::InlayHint {
+    let label = if hint.label.iter().all(|p| p.target.is_none()) {
+        lsp::InlayHintLabel::String(hint.label_text())
+    } else {
+        lsp::InlayHintLabel::LabelParts(
+            hint.label
+                .iter()
+                .map(|part| lsp::InlayHintLabelPart {
+                    value: part.text.clone(),
+                    location: part.target.as_ref().and_then(related_location),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+    };
+    lsp::InlayHint {
+        position: index.position(hint.offset),
+        label,
+        kind: None,
+        text_edits: None,
+        tooltip: hint.tooltip.clone().map(lsp::InlayHintTooltip::String),
+        padding_left: Some(true),
+        padding_right: None,
+        data: None,
+    }
 }
 
 pub fn completion_item(

@@ -387,6 +387,7 @@ impl LanguageServer for Backend {
                 document_range_formatting_provider: Some(OneOf::Left(true)),
                 selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
                 rename_provider: Some(OneOf::Right(RenameOptions {
                     prepare_provider: Some(true),
@@ -661,6 +662,24 @@ impl LanguageServer for Backend {
             chains
                 .iter()
                 .map(|chain| convert::selection_range(chain, &index))
+                .collect(),
+        ))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let config = self.lock().settings.inlay_config();
+        let range = index.text_range(params.range);
+        let hints = self
+            .blocking(move || analysis.inlay_hints(file, Some(range), config))
+            .await?
+            .map_err(|_| content_modified())?;
+        Ok(Some(
+            hints
+                .iter()
+                .map(|h| convert::inlay_hint(h, &index))
                 .collect(),
         ))
     }

@@ -28,6 +28,9 @@ pub struct Settings {
     /// `diagnostics.generic = false` leaves the diagnostics any Nix server
     /// makes (syntax, names, nil's lints) to another one running beside.
     pub skip_generic_diagnostics: bool,
+    /// `inlayHints.bindingEndMinLines`: bindings this long get their name
+    /// after the `;` (`None`: the default; `Some(0)`: none).
+    pub binding_end_min_lines: Option<usize>,
 }
 
 impl Settings {
@@ -61,6 +64,18 @@ impl Settings {
         {
             self.skip_generic_diagnostics = !generic;
         }
+        match section
+            .get("inlayHints")
+            .and_then(|h| h.get("bindingEndMinLines"))
+        {
+            Some(serde_json::Value::Null) => self.binding_end_min_lines = None,
+            Some(lines) => {
+                if let Some(lines) = lines.as_u64() {
+                    self.binding_end_min_lines = Some(usize::try_from(lines).unwrap_or(usize::MAX));
+                }
+            }
+            None => {}
+        }
         if let Some(command) = section.get("formatting").and_then(|f| f.get("command")) {
             match command {
                 serde_json::Value::Array(words) => {
@@ -85,6 +100,14 @@ impl Settings {
     pub fn options_differ(&self, other: &Settings) -> bool {
         (&self.source, &self.nixpkgs, &self.options, self.eval)
             != (&other.source, &other.nixpkgs, &other.options, other.eval)
+    }
+
+    pub fn inlay_config(&self) -> crate::ide::inlay_hints::InlayConfig {
+        let mut config = crate::ide::inlay_hints::InlayConfig::default();
+        if let Some(lines) = self.binding_end_min_lines {
+            config.binding_end_min_lines = (lines > 0).then_some(lines);
+        }
+        config
     }
 
     pub fn formatter(&self) -> crate::ide::formatting::Formatter {
@@ -244,5 +267,14 @@ mod tests {
         assert!(settings.skip_generic_diagnostics);
         settings.update(&serde_json::json!({ "diagnostics": { "generic": true } }));
         assert!(!settings.skip_generic_diagnostics);
+        assert_eq!(settings.inlay_config().binding_end_min_lines, Some(25));
+        settings.update(&serde_json::json!({ "inlayHints": { "bindingEndMinLines": 5 } }));
+        assert_eq!(settings.inlay_config().binding_end_min_lines, Some(5));
+        settings.update(&serde_json::json!({ "inlayHints": { "bindingEndMinLines": "x" } }));
+        assert_eq!(settings.inlay_config().binding_end_min_lines, Some(5));
+        settings.update(&serde_json::json!({ "inlayHints": { "bindingEndMinLines": 0 } }));
+        assert_eq!(settings.inlay_config().binding_end_min_lines, None);
+        settings.update(&serde_json::json!({ "inlayHints": { "bindingEndMinLines": null } }));
+        assert_eq!(settings.inlay_config().binding_end_min_lines, Some(25));
     }
 }

@@ -64,12 +64,7 @@ pub fn module_collections(db: &dyn Db, file: File) -> Arc<Vec<Collected>> {
 /// findings.
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn system_findings(db: &dyn Db, flake: File) -> Arc<Vec<Vec<Finding>>> {
-    let count = flake_model(db, flake).systems.len();
-    Arc::new(
-        (0..count)
-            .map(|index| SystemAnalysis::new(db, flake, index).run())
-            .collect(),
-    )
+    per_system(db, flake, |analysis| analysis.run())
 }
 
 /// What a system's modules set that changes what is valid in it, when
@@ -85,12 +80,52 @@ pub struct Facts {
 /// Per system of the flake, its [`Facts`].
 #[salsa::tracked(returns(ref))]
 pub fn system_facts(db: &dyn Db, flake: File) -> Arc<Vec<Facts>> {
+    per_system(db, flake, |analysis| analysis.facts())
+}
+
+/// A definition of the user's that a stronger one in the same system
+/// overrides (`lib.mkDefault "a"` beside a plain `"b"`, a plain
+/// definition beside `lib.mkForce`): what the system's value is instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    pub file: File,
+    /// The overridden definition (`path = value;`).
+    pub range: TextRange,
+    pub path: Vec<String>,
+    /// The value that wins, shown as messages show values (`"b"`, `8080`);
+    /// `None` when it is not a literal.
+    pub value: Option<String>,
+    /// The overridden definition's priority, and the winning one.
+    pub priority: u32,
+    pub winner_priority: u32,
+    /// The winning definition; its message is the file's shown name.
+    pub by: Related,
+}
+
+/// Per system of the flake, the user's definitions that others override.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn system_overrides(db: &dyn Db, flake: File) -> Arc<Vec<Vec<Overridden>>> {
+    per_system(db, flake, |analysis| analysis.overrides())
+}
+
+/// One answer per system of the flake, in [`super::FlakeModel::systems`]
+/// order.
+fn per_system<T>(db: &dyn Db, flake: File, f: impl Fn(SystemAnalysis) -> T) -> Arc<Vec<T>> {
     let count = flake_model(db, flake).systems.len();
     Arc::new(
         (0..count)
-            .map(|index| SystemAnalysis::new(db, flake, index).facts())
+            .map(|index| f(SystemAnalysis::new(db, flake, index)))
             .collect(),
     )
+}
+
+/// The definitions of one path that count, by outcome.
+struct Contest<'a> {
+    /// The winning priority.
+    top: u32,
+    winners: Vec<(usize, &'a Definition)>,
+    /// Weaker ones that would count if they were stronger.
+    losers: Vec<(usize, &'a Definition)>,
 }
 
 /// Who defines something in a system.
@@ -258,13 +293,7 @@ impl<'a> SystemAnalysis<'a> {
     }
 
     fn compute_value(&self, path: &[String]) -> Option<CondValue> {
-        let opaque = self.modules.iter().any(|m| {
-            m.collected
-                .opaque
-                .iter()
-                .any(|p| path.starts_with(p) || p.starts_with(path))
-        });
-        if opaque {
+        if self.is_opaque(path) {
             return None;
         }
         match self.by_path.get(path) {
@@ -297,6 +326,17 @@ impl<'a> SystemAnalysis<'a> {
                 default_value(&option.default.as_ref()?.text)
             }
         }
+    }
+
+    /// Whether a module defines something at or around `path` that cannot
+    /// be seen into (`micros = f x;`).
+    fn is_opaque(&self, path: &[String]) -> bool {
+        self.modules.iter().any(|m| {
+            m.collected
+                .opaque
+                .iter()
+                .any(|p| path.starts_with(p) || p.starts_with(path))
+        })
     }
 
     fn decide(&mut self, conditions: &[Cond]) -> Option<bool> {
@@ -375,43 +415,59 @@ impl<'a> SystemAnalysis<'a> {
 
     // ---- the checks ----
 
+    /// Which of a path's definitions win, when that is certain: none has
+    /// a priority that is not a literal, and none that may or may not
+    /// count would be stronger than the certain ones.
+    fn contest(&mut self, path: &[String]) -> Option<Contest<'a>> {
+        let definitions = self.by_path.get(path)?.clone();
+        if definitions.len() < 2 {
+            return None;
+        }
+        let mut live = Vec::new();
+        for (module, definition) in definitions {
+            match self.certainty(definition) {
+                Certainty::Dropped => {}
+                certainty => live.push((module, definition, certainty)),
+            }
+        }
+        if live.iter().any(|(_, d, _)| d.priority.is_none()) {
+            return None;
+        }
+        let top = live
+            .iter()
+            .filter(|(_, _, c)| *c == Certainty::Certain)
+            .filter_map(|(_, d, _)| d.priority)
+            .min()?;
+        if live
+            .iter()
+            .any(|(_, d, c)| *c == Certainty::Maybe && d.priority.is_some_and(|p| p < top))
+        {
+            return None;
+        }
+        let winners = live
+            .iter()
+            .filter(|(_, d, c)| *c == Certainty::Certain && d.priority == Some(top))
+            .map(|(m, d, _)| (*m, *d))
+            .collect();
+        let losers = live
+            .iter()
+            .filter(|(_, d, _)| d.priority.is_some_and(|p| p > top))
+            .map(|(m, d, _)| (*m, *d))
+            .collect();
+        Some(Contest {
+            top,
+            winners,
+            losers,
+        })
+    }
+
     fn conflicts(&mut self) {
         let paths: Vec<Vec<String>> = self.by_path.keys().cloned().collect();
         for path in paths {
-            let definitions = self.by_path[&path].clone();
-            if definitions.len() < 2 {
-                continue;
-            }
-            let mut live = Vec::new();
-            for (module, definition) in definitions {
-                match self.certainty(definition) {
-                    Certainty::Dropped => {}
-                    certainty => live.push((module, definition, certainty)),
-                }
-            }
-            if live.iter().any(|(_, d, _)| d.priority.is_none()) {
-                continue;
-            }
-            let Some(top) = live
-                .iter()
-                .filter(|(_, _, c)| *c == Certainty::Certain)
-                .filter_map(|(_, d, _)| d.priority)
-                .min()
-            else {
+            let Some(contest) = self.contest(&path) else {
                 continue;
             };
-            // A definition that may or may not count, and would win.
-            if live
-                .iter()
-                .any(|(_, d, c)| *c == Certainty::Maybe && d.priority.is_some_and(|p| p < top))
-            {
-                continue;
-            }
-            let winners: Vec<(usize, &Definition)> = live
-                .iter()
-                .filter(|(_, d, c)| *c == Certainty::Certain && d.priority == Some(top))
-                .map(|(m, d, _)| (*m, *d))
-                .collect();
+            let winners = contest.winners;
             if winners.len() < 2 {
                 continue;
             }
@@ -419,6 +475,70 @@ impl<'a> SystemAnalysis<'a> {
                 self.report_conflict(&path, &winners, pair, message, help);
             }
         }
+    }
+
+    /// The user's definitions a stronger one overrides, with what wins.
+    fn overrides(mut self) -> Vec<Overridden> {
+        // A module the database does not hold could be stronger still.
+        if !self.complete {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let paths: Vec<Vec<String>> = self.by_path.keys().cloned().collect();
+        for path in paths {
+            if self.is_opaque(&path) {
+                continue;
+            }
+            let Some(contest) = self.contest(&path) else {
+                continue;
+            };
+            // One value wins: one definition, or several equal literals
+            // (different ones are a conflict, reported as such).
+            let Some(&(winner_module, winner)) = contest.winners.first() else {
+                continue;
+            };
+            let literal = |d: &Definition| match &d.value {
+                DefValue::Literal(literal) => Some(literal.clone()),
+                _ => None,
+            };
+            if contest.winners.len() > 1 {
+                let Some(first) = literal(winner) else {
+                    continue;
+                };
+                if contest
+                    .winners
+                    .iter()
+                    .any(|(_, d)| literal(d).is_none_or(|l| differ(&l, &first)))
+                {
+                    continue;
+                }
+            }
+            let value = literal(winner).map(|_| describe(&winner.value));
+            let (_, _, _, shown) = self.place(winner_module);
+            let by = self.related(winner_module, winner.node, shown);
+            for &(module, loser) in &contest.losers {
+                let Owner::User(file, _) = self.modules[module].owner else {
+                    continue;
+                };
+                // The same value written twice surprises nobody.
+                if let (Some(a), Some(b)) = (literal(loser), literal(winner))
+                    && !differ(&a, &b)
+                {
+                    continue;
+                }
+                let (_, _, map, _) = self.place(module);
+                out.push(Overridden {
+                    file,
+                    range: map.entry(loser.key).entry,
+                    path: path.clone(),
+                    value: value.clone(),
+                    priority: loser.priority.unwrap_or(contest.top),
+                    winner_priority: contest.top,
+                    by: by.clone(),
+                });
+            }
+        }
+        out
     }
 
     fn report_conflict(
