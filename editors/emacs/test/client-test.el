@@ -7,9 +7,10 @@
 ;; that the unknown-option diagnostic arrives through flymake, that hover
 ;; (eldoc) on an option shows its description, that completion after
 ;; `services.' offers getty, that changed settings (`micros-source',
-;; `micros-eval') reach the running server, and that formatting leaves a
-;; broken file alone and formats a sound one.  Exits 0 when all pass, 1
-;; with a message.
+;; `micros-eval') reach the running server, that formatting leaves a
+;; broken file alone and formats a sound one into exactly the text
+;; expected, and that renaming a binding renames its use.  Exits 0 when
+;; all pass, 1 with a message.
 
 ;;; Code:
 
@@ -224,11 +225,34 @@ the option load they belong to.")
   (search-forward "  services.\n")
   (replace-match "")
   (eglot-format-buffer)
-  (let ((formatted (buffer-string)))
-    (unless (and (string-match-p (regexp-quote "services.getty.ttys = [\"tty1\"];") formatted)
-                 (string-match-p (regexp-quote "{pkgs, ...}:") formatted))
-      (micros-test-fail "the buffer is not in alejandra's style after formatting:\n%s" formatted)))
-  (micros-test-log "eglot-format-buffer: the buffer is in alejandra's style")
+  (let ((expected (concat "# The configuration the editor tests open: one known mistake on line 6.\n"
+                          "{pkgs, ...}: {\n"
+                          "  services.getty.enable = true;\n"
+                          "  services.getty.ttys = [\"tty1\"];\n"
+                          "  services.gety.extraArgs = \"--noclear\";\n"
+                          "  networking.hostName = \"editor-test\";\n"
+                          "}\n")))
+    (unless (equal (buffer-string) expected)
+      (micros-test-fail "after formatting the buffer is:\n%s\nexpected, in alejandra's style:\n%s"
+                        (buffer-string) expected))
+    (micros-test-log "eglot-format-buffer: the buffer is in alejandra's style")
+
+    ;; 8. eglot-rename on a binding renames it and its use.
+    (goto-char (point-min))
+    (search-forward "  networking.hostName = \"editor-test\";")
+    (replace-match "  networking.hostName = let host = \"editor-test\"; in host;" t t)
+    (goto-char (+ (micros-test-position "host =") 1))
+    ;; eglot sends changes when Emacs is idle; the rename must see this one.
+    (eglot--signal-textDocument/didChange)
+    (eglot-rename "machine")
+    (let ((renamed (replace-regexp-in-string
+                    (regexp-quote "  networking.hostName = \"editor-test\";")
+                    "  networking.hostName = let machine = \"editor-test\"; in machine;"
+                    expected t t)))
+      (unless (equal (buffer-string) renamed)
+        (micros-test-fail "after eglot-rename of `host' to `machine' the buffer is:\n%s\nexpected:\n%s"
+                          (buffer-string) renamed)))
+    (micros-test-log "eglot-rename: the binding `host' and its use are `machine'"))
 
   (micros-test-log "all checks passed")
   (let ((server (eglot-current-server)))

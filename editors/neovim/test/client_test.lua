@@ -314,7 +314,8 @@ local ok, err = pcall(function()
   log("the restarted server published the diagnostic again")
 
   -- 8. Formatting: refused while step 4's `services.` line breaks the file
-  -- (with a message), then, without it, the buffer in alejandra's style.
+  -- (with a message), then, without it, the buffer is exactly the fixture
+  -- in alejandra's style.
   client = attached()
   local function format()
     local result = vim.lsp.buf_request_sync(bufnr, "textDocument/formatting", {
@@ -350,11 +351,59 @@ local ok, err = pcall(function()
     fail("formatting gave no edits for the fixture")
   end
   vim.lsp.util.apply_text_edits(edits, bufnr, client.offset_encoding or "utf-16")
-  local formatted = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
-  if not formatted:find('services.getty.ttys = ["tty1"];', 1, true) or not formatted:find("{pkgs, ...}:", 1, true) then
-    fail("the buffer is not in alejandra's style after formatting:\n" .. formatted)
+  local function buffer_text()
+    return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n") .. "\n"
+  end
+  local expected = table.concat({
+    "# The configuration the editor tests open: one known mistake on line 6.",
+    "{pkgs, ...}: {",
+    "  services.getty.enable = true;",
+    '  services.getty.ttys = ["tty1"];',
+    '  services.gety.extraArgs = "--noclear";',
+    '  networking.hostName = "editor-test";',
+    "}",
+    "",
+  }, "\n")
+  if buffer_text() ~= expected then
+    fail("after formatting the buffer is:\n" .. buffer_text() .. "\nexpected, in alejandra's style:\n" .. expected)
   end
   log("formatted: " .. #edits .. " edit(s), the buffer is in alejandra's style")
+
+  -- 9. Rename a binding: the edit the server sends renames it and its use.
+  local host_line
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+    if line:find("networking.hostName", 1, true) then
+      host_line = i - 1
+    end
+  end
+  vim.api.nvim_buf_set_lines(bufnr, host_line, host_line + 1, false, {
+    '  networking.hostName = let host = "editor-test"; in host;',
+  })
+  local rename_position = { line = host_line, character = #"  networking.hostName = let h" }
+  local rename_edit
+  if not vim.wait(timeout, function()
+    local result = vim.lsp.buf_request_sync(bufnr, "textDocument/rename", {
+      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      position = rename_position,
+      newName = "machine",
+    }, timeout)
+    for _, response in pairs(result or {}) do
+      if response.error then
+        fail("rename failed: " .. vim.inspect(response.error))
+      end
+      rename_edit = response.result
+    end
+    return rename_edit ~= nil
+  end, 100) then
+    fail("no answer to textDocument/rename within " .. timeout .. " ms")
+  end
+  vim.lsp.util.apply_workspace_edit(rename_edit, client.offset_encoding or "utf-16")
+  local renamed = expected:gsub('  networking.hostName = "editor%-test";',
+    '  networking.hostName = let machine = "editor-test"; in machine;')
+  if buffer_text() ~= renamed then
+    fail("after renaming `host` to `machine` the buffer is:\n" .. buffer_text() .. "\nexpected:\n" .. renamed)
+  end
+  log("renamed the binding `host` to `machine`, and its use")
   -- The line step 4 typed, back for the recorded completion below.
   vim.api.nvim_buf_set_lines(bufnr, typed, typed, false, { "  services." })
 end)
