@@ -25,7 +25,7 @@ pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf
 
 /// The workspace file an import names (a directory stands for its
 /// `default.nix`), found lexically: analysis reads no disk.
-fn imported(db: &dyn Db, from: File, relative: &str) -> Option<File> {
+pub fn imported(db: &dyn Db, from: File, relative: &str) -> Option<File> {
     let files = files_by_path(db, db.workspace());
     let base = from.path(db).parent().unwrap_or(Path::new("/"));
     let path = normalize(&base.join(relative));

@@ -1,5 +1,7 @@
 //! Go to the declaration of what a path segment names: an option, the
-//! options below a prefix, the option holding a name of your choosing.
+//! options below a prefix, the option holding a name of your choosing;
+//! elsewhere, the binding a name stands for, or the file a relative path
+//! literal names.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,6 +22,49 @@ pub struct Target {
 }
 
 pub fn goto_definition(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Target> {
+    let options = option_declarations(db, file, offset);
+    if !options.is_empty() {
+        return options;
+    }
+    binding(db, file, offset)
+        .or_else(|| path_literal(db, file, offset))
+        .into_iter()
+        .collect()
+}
+
+/// Where the binding a name at `offset` uses (or defines) is written.
+fn binding(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Target> {
+    let scopes = crate::analysis::scopes::scopes(db, file);
+    let def = scopes.def(scopes.at(offset)?);
+    let site = *def.sites.first()?;
+    Some(place(db, file, site))
+}
+
+/// The workspace file a relative path literal at `offset` names (a
+/// directory stands for its `default.nix`).
+fn path_literal(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Target> {
+    let root = db::parse(db, file).root();
+    let (_, literal, _) = super::document_links::path_literals(&root)
+        .into_iter()
+        .find(|(range, _, relative)| *relative && range.contains_inclusive(offset))?;
+    let target = crate::analysis::import_graph::imported(db, file, &literal)?;
+    Some(Target {
+        path: target.path(db).clone(),
+        range: Some(TextRange::empty(0.into())),
+        line: 1,
+    })
+}
+
+fn place(db: &dyn db::Db, file: File, range: TextRange) -> Target {
+    let before = &file.text(db)[..usize::from(range.start())];
+    Target {
+        path: file.path(db).clone(),
+        range: Some(range),
+        line: before.matches('\n').count() as u32 + 1,
+    }
+}
+
+fn option_declarations(db: &dyn db::Db, file: File, offset: TextSize) -> Vec<Target> {
     let Some((entry, _)) = super::entry_at(db, file, offset) else {
         return Vec::new();
     };
@@ -105,6 +150,42 @@ mod tests {
             .iter()
             .map(|t| format!("{}:{}", t.path.display(), t.line))
             .collect()
+    }
+
+    #[test]
+    fn a_name_goes_to_its_binding() {
+        // A use, a function's argument, an inherited name, the binding itself.
+        assert_eq!(
+            target_files(
+                "let\n  greeting = \"hi\";\nin { environment.etc.motd.text = greet$0ing; }"
+            ),
+            ["/configuration.nix:2"]
+        );
+        assert_eq!(
+            target_files(
+                "{ lib, ... }:\n{ networking.hostName = lib.mkDefault (l$0ib.toLower \"A\"); }"
+            ),
+            ["/configuration.nix:1"]
+        );
+        assert_eq!(
+            target_files("let\n  x = 1;\nin {\n  inherit x$0;\n}"),
+            ["/configuration.nix:2"]
+        );
+        // Nix's own names and names nothing binds go nowhere.
+        assert!(target_files("{ x = builti$0ns.map; }").is_empty());
+        assert!(target_files("{ x = undefi$0ned; }").is_empty());
+    }
+
+    #[test]
+    fn a_relative_path_goes_to_the_file_it_names() {
+        let text = "#- /configuration.nix\n{ imports = [ ./hard$0ware.nix ./services ]; }\n#- /hardware.nix\n{ }\n#- /services/default.nix\n{ }\n";
+        assert_eq!(target_files(text), ["/hardware.nix:1"]);
+        assert_eq!(
+            target_files(&text.replace("$0", "").replace("./services", "./serv$0ices")),
+            ["/services/default.nix:1"]
+        );
+        // A file the workspace does not hold is not guessed at.
+        assert!(target_files("{ imports = [ ./nowh$0ere.nix ]; }").is_empty());
     }
 
     /// Every segment of a path goes somewhere: a prefix to the files that

@@ -1,4 +1,5 @@
-//! Hover on an option path segment: the option's documentation.
+//! Hover on an option path segment: the option's documentation; on a
+//! name, what binds it and, for a binding, what it is bound to.
 
 use rowan::{TextRange, TextSize};
 
@@ -13,7 +14,46 @@ pub struct Hover {
 }
 
 pub fn hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
-    option_hover(db, file, offset).or_else(|| module_entry_hover(db, file, offset))
+    option_hover(db, file, offset)
+        .or_else(|| module_entry_hover(db, file, offset))
+        .or_else(|| binding_hover(db, file, offset))
+}
+
+fn binding_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
+    use crate::analysis::scopes::{self, DefKind};
+    let scopes = scopes::scopes(db, file);
+    let def = scopes.def(scopes.at(offset)?);
+    let range = scopes
+        .refs
+        .iter()
+        .map(|r| r.range)
+        .chain(def.sites.iter().copied())
+        .find(|range| range.contains_inclusive(offset))?;
+    let kind = match def.kind {
+        DefKind::Let => "a `let` binding",
+        DefKind::Rec => "an attribute of a `rec` set",
+        DefKind::Param => "a function's argument",
+        DefKind::Formal => "a function's argument (from its set)",
+        DefKind::PatBind => "a function's whole argument set",
+        DefKind::Inherit => "inherited (`inherit`) from the scope around",
+        DefKind::InheritFrom => "inherited (`inherit (...)`)",
+    };
+    let mut markdown = format!("`{}`: {kind}", def.name);
+    // The value, when it fits on a line.
+    if let Some(value) = def.value {
+        let text = &file.text(db)[std::ops::Range::<usize>::from(value)];
+        if !text.contains('\n') && text.len() <= 80 {
+            markdown.push_str(&format!("\n\n```nix\n{} = {text};\n```", def.name));
+        }
+    }
+    if let Some(site) = def.sites.first() {
+        let line = file.text(db)[..usize::from(site.start())]
+            .matches('\n')
+            .count()
+            + 1;
+        markdown.push_str(&format!("\n\n*Bound on line {line}.*"));
+    }
+    Some(Hover { range, markdown })
 }
 
 fn option_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
@@ -180,6 +220,29 @@ mod tests {
             .unwrap()
             .map(|h| h.markdown)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn hover_on_a_name_says_what_binds_it() {
+        expect_test::expect![[r#"
+            `greeting`: a `let` binding
+
+            ```nix
+            greeting = "hello";
+            ```
+
+            *Bound on line 2.*"#]]
+        .assert_eq(&hover(
+            "let\n  greeting = \"hello\";\nin { environment.etc.motd.text = gree$0ting; }",
+        ));
+        expect_test::expect![[r#"
+            `lib`: a function's argument (from its set)
+
+            *Bound on line 1.*"#]]
+        .assert_eq(&hover("{ lib, ... }:\n{ x = li$0b.mkDefault 1; }"));
+        // Neither a global nor an attribute name of a plain set.
+        assert_eq!(hover("{ x = builti$0ns.map; }"), "");
+        assert_eq!(hover("{ fo$0o = 1; }"), "");
     }
 
     #[test]
