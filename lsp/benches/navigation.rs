@@ -13,22 +13,16 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use micros_options::bench_support;
 use serde_json::{Value, json};
 
-#[path = "../tests/client/process.rs"]
-mod process;
-use process::LspProcess;
+#[path = "support/session.rs"]
+mod session;
+use session::{Session, position, server_command, uri};
 
-const TIMEOUT: Duration = Duration::from_secs(120);
 const MODULES: usize = 200;
-
-fn uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
 
 fn write(path: &Path, text: &str) {
     if let Some(dir) = path.parent() {
@@ -92,66 +86,6 @@ in
     (open, text)
 }
 
-/// Line and column of the first `needle` in ASCII text, `skip` bytes in.
-fn position(text: &str, needle: &str, skip: usize) -> Value {
-    let offset = text.find(needle).expect("the needle is in the module") + skip;
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let character = offset - before.rfind('\n').map_or(0, |i| i + 1);
-    json!({ "line": line, "character": character })
-}
-
-struct Session {
-    lsp: LspProcess,
-    uri: String,
-}
-
-impl Session {
-    fn start(command: Command, root: &Path, open: &Path, text: &str, options: &Value) -> Session {
-        let mut lsp = LspProcess::spawn(command).expect("start the server");
-        let id = lsp.send_request(
-            "initialize",
-            json!({ "processId": std::process::id(), "rootUri": uri(root),
-                    "capabilities": { "textDocument": { "rename": { "prepareSupport": true } } },
-                    "initializationOptions": options }),
-        );
-        lsp.response(id, TIMEOUT).expect("initialize answered");
-        lsp.notify("initialized", json!({}));
-        lsp.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": uri(open), "languageId": "nix", "version": 1, "text": text } }),
-        );
-        let open_uri = uri(open);
-        let _ = lsp.wait_for(
-            |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == open_uri,
-            TIMEOUT,
-        );
-        // The option set loads in the background: let it.
-        let _ = lsp.wait_for(|_| false, Duration::from_secs(2));
-        lsp.backlog.clear();
-        Session { lsp, uri: open_uri }
-    }
-
-    /// The time to the answer, and the answer.
-    fn ask(&mut self, method: &str, params: Value) -> (Duration, Value) {
-        let sent = Instant::now();
-        let id = self.lsp.send_request(method, params);
-        let (arrived, response) = self.lsp.response(id, TIMEOUT).expect("an answer");
-        (arrived - sent, response)
-    }
-
-    fn at(&self, position: &Value) -> Value {
-        json!({ "textDocument": { "uri": self.uri }, "position": position })
-    }
-
-    fn stop(mut self) {
-        let id = self.lsp.send_request("shutdown", Value::Null);
-        let _ = self.lsp.response(id, TIMEOUT);
-        self.lsp.notify("exit", Value::Null);
-        let _ = self.lsp.wait_for_exit(Duration::from_secs(10));
-    }
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -170,13 +104,6 @@ fn main() {
     let options = json!({ "micros": { "source": trees.micros, "nixpkgs": trees.nixpkgs } });
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("navigation-bench");
     let (open, text) = workspace(&root);
-    let command = |program: PathBuf| {
-        let mut command = Command::new(program);
-        command
-            .env_remove("MICROS_SRC")
-            .env_remove("MICROS_NIXPKGS");
-        command
-    };
     let shared = position(
         &text,
         "config.bench.shared.port",
@@ -195,7 +122,7 @@ fn main() {
     println!("| --- | --- | --- | --- | --- |");
 
     let mut micros = Session::start(
-        command(PathBuf::from(env!("CARGO_BIN_EXE_micros-lsp"))),
+        server_command(PathBuf::from(env!("CARGO_BIN_EXE_micros-lsp"))),
         &root,
         &open,
         &text,
@@ -203,7 +130,7 @@ fn main() {
     );
     let mut nil_session = nil
         .clone()
-        .map(|program| Session::start(command(program), &root, &open, &text, &options));
+        .map(|program| Session::start(server_command(program), &root, &open, &text, &options));
 
     let references = |session: &Session, position: &Value| {
         let mut params = session.at(position);
