@@ -1,6 +1,7 @@
-//! References, rename, document highlight, document links and workspace
-//! symbols through the real `micros-lsp` binary, over stdio, in a flake on
-//! disk of which only some files are open.
+//! References, rename, document highlight, document links, workspace
+//! symbols, and definition and hover of names and paths, through the real
+//! `micros-lsp` binary, over stdio, in a flake on disk of which only some
+//! files are open.
 
 use std::path::Path;
 
@@ -209,5 +210,26 @@ fn highlight_links_and_workspace_symbols() {
     );
     let none = client.request("workspace/symbol", json!({ "query": "zzzz" }));
     assert_eq!(none, json!([]));
+    client.shutdown();
+}
+
+#[test]
+fn definition_and_hover_of_names_and_paths() {
+    let (mut client, root) = session("e2e-nav-names");
+    let web = root.join("web.nix");
+    // `cfg` in `cfg.port` (line 5) to its binding on line 2.
+    let definition = client.request("textDocument/definition", at(&web, 5, 50));
+    assert_eq!(places(&definition), ["web.nix:2:2"], "{definition}");
+    let hover = client.request("textDocument/hover", at(&web, 5, 50));
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("`cfg`: a `let` binding") && text.contains("cfg = config.my.web;"),
+        "{hover}"
+    );
+    // A module path of the flake to the file.
+    let flake = root.join("flake.nix");
+    client.open(&flake, FLAKE);
+    let definition = client.request("textDocument/definition", at(&flake, 4, 40));
+    assert_eq!(places(&definition), ["web.nix:0:0"], "{definition}");
     client.shutdown();
 }
