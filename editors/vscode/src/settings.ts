@@ -1,7 +1,8 @@
 // The `micros` settings as the server reads them (lsp/src/server/settings.rs):
 // the section `micros` with the paths `source`, `nixpkgs` and `options`, each
-// a path or absent, the flag `eval`, `diagnostics.generic` and
-// `formatting.command`. Pure, so that it is tested without VS Code.
+// a path or absent, the flag `eval`, `diagnostics.generic`,
+// `formatting.command` and `inlayHints.bindingEndMinLines`. Pure, so that it
+// is tested without VS Code.
 
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,9 +19,10 @@ export type FlagKey = (typeof FLAG_KEYS)[number];
  * Nested keys: `diagnostics.generic` (false leaves syntax, name and nil's
  * lints to another Nix server running beside; default true) and
  * `formatting.command` (a formatter and its arguments instead of the
- * built-in alejandra style).
+ * built-in alejandra style) and `inlayHints.bindingEndMinLines` (a binding's
+ * name after its `;` from this many lines on; 0 turns these hints off).
  */
-export const NESTED_KEYS = ["diagnostics.generic", "formatting.command"] as const;
+export const NESTED_KEYS = ["diagnostics.generic", "formatting.command", "inlayHints.bindingEndMinLines"] as const;
 export type NestedKey = (typeof NESTED_KEYS)[number];
 
 /** Every key of the `micros` section the server reads. */
@@ -28,12 +30,17 @@ export const SERVER_KEYS = [...PATH_KEYS, ...FLAG_KEYS, ...NESTED_KEYS] as const
 export type ServerKey = PathKey | FlagKey | NestedKey;
 
 export type ServerSettings = Partial<
-  Record<PathKey, string> & Record<FlagKey, boolean> & { genericDiagnostics: boolean; formattingCommand: string[] }
+  Record<PathKey, string> &
+    Record<FlagKey, boolean> & { genericDiagnostics: boolean; formattingCommand: string[]; bindingEndMinLines: number }
 >;
 
 /** What is sent: every key, so that the server forgets what was cleared. */
 export type ServerSection = Record<PathKey, string | null> &
-  Record<FlagKey, boolean> & { diagnostics: { generic: boolean }; formatting: { command: string[] | null } };
+  Record<FlagKey, boolean> & {
+    diagnostics: { generic: boolean };
+    formatting: { command: string[] | null };
+    inlayHints: { bindingEndMinLines: number | null };
+  };
 
 /** Where `~` and `${workspaceFolder}` point. */
 export interface Context {
@@ -87,6 +94,10 @@ export function serverSettings(get: (key: ServerKey) => unknown, context: Contex
   if (Array.isArray(command) && command.length > 0 && command.every((word) => typeof word === "string")) {
     settings.formattingCommand = command.map((word, i) => (i === 0 ? expandPath(word, context) : word));
   }
+  const lines = get("inlayHints.bindingEndMinLines");
+  if (typeof lines === "number" && Number.isInteger(lines) && lines >= 0) {
+    settings.bindingEndMinLines = lines;
+  }
   return settings;
 }
 
@@ -106,6 +117,8 @@ export function serverPayload(settings: ServerSettings): { micros: ServerSection
   }
   micros.diagnostics = { generic: settings.genericDiagnostics ?? true };
   micros.formatting = { command: settings.formattingCommand ?? null };
+  // null: the server's default (25 lines).
+  micros.inlayHints = { bindingEndMinLines: settings.bindingEndMinLines ?? null };
   return { micros };
 }
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { FLAG_KEYS, PATH_KEYS, changeAction, expandPath, serverPayload, serverSettings } from "../src/settings";
 
-const nested = { diagnostics: { generic: true }, formatting: { command: null } };
+const nested = { diagnostics: { generic: true }, formatting: { command: null }, inlayHints: { bindingEndMinLines: null } };
 
 const context = { home: "/home/ada", workspaceFolder: "/work/site" };
 
@@ -43,6 +43,19 @@ test("generic diagnostics can be left to another server; a formatter command is 
   assert.equal(changeAction(affects), "notify");
 });
 
+test("the binding-end hint threshold is a whole number of lines, null when unset", () => {
+  const lines = (value: unknown) => serverSettings((key) => (key === "inlayHints.bindingEndMinLines" ? value : undefined), context);
+  assert.deepEqual(lines(10), { bindingEndMinLines: 10 });
+  assert.deepEqual(lines(0), { bindingEndMinLines: 0 });
+  for (const value of [-1, 2.5, "10", null]) {
+    assert.deepEqual(lines(value), {});
+  }
+  assert.deepEqual(serverPayload({ bindingEndMinLines: 0 }).micros.inlayHints, { bindingEndMinLines: 0 });
+  assert.deepEqual(serverPayload({}).micros.inlayHints, { bindingEndMinLines: null });
+  const affects = (section: string) => "micros.inlayHints.bindingEndMinLines".startsWith(section);
+  assert.equal(changeAction(affects), "notify");
+});
+
 test("~ and ${workspaceFolder} are expanded; relative paths stay relative for the server", () => {
   assert.equal(expandPath("~", context), "/home/ada");
   assert.equal(expandPath("${workspaceFolder}/options.json", context), "/work/site/options.json");
@@ -78,6 +91,8 @@ test("every key sent to the server is a setting in package.json, of the type it 
   assert.equal(properties["micros.diagnostics.generic"].default, true);
   assert.equal(properties["micros.formatting.command"]?.type, "array");
   assert.equal(properties["micros.formatting.command"].items.type, "string");
+  assert.equal(properties["micros.inlayHints.bindingEndMinLines"]?.type, "integer");
+  assert.equal(properties["micros.inlayHints.bindingEndMinLines"].default, 25);
   // Evaluation runs the flake's code: the setting says so.
   assert.match(properties["micros.eval"].markdownDescription, /runs the flake's Nix code/);
 });
