@@ -1,6 +1,8 @@
-//! Document symbols: the options a file defines, nested as written.
+//! Document symbols: the options a file defines, nested as written, after
+//! the file's `let` bindings.
 
 use rowan::TextRange;
+use rowan::ast::AstNode;
 
 use crate::analysis::db::{self, File};
 use crate::analysis::lower::{Key, Module, Node, NodeId, SourceMap};
@@ -23,16 +25,50 @@ pub enum SymbolKind {
     Namespace,
     Name,
     Other,
+    /// A `let` binding.
+    Binding,
 }
 
 pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
     let module = db::module(db, file);
     let map = db::source_map(db, file);
     let resolution = db::resolution(db, file);
-    match module.config {
-        Some(config) => collect(module, map, resolution, config, 0),
-        None => Vec::new(),
+    let mut symbols = bindings(db, file);
+    if let Some(config) = module.config {
+        symbols.extend(collect(module, map, resolution, config, 0));
     }
+    symbols
+}
+
+/// Each `let` binding, in the order of the text: its name, and the whole
+/// `name = value;`.
+fn bindings(db: &dyn db::Db, file: File) -> Vec<Symbol> {
+    use crate::analysis::scopes::{self, DefKind};
+    let scopes = scopes::scopes(db, file);
+    let root = db::parse(db, file).root();
+    let mut out: Vec<Symbol> = scopes
+        .defs
+        .iter()
+        .filter(|def| def.kind == DefKind::Let)
+        .filter_map(|def| {
+            let site = *def.sites.first()?;
+            let binding = root
+                .syntax()
+                .covering_element(site)
+                .ancestors()
+                .find(|n| n.kind() == rnix::SyntaxKind::NODE_ATTRPATH_VALUE)?;
+            Some(Symbol {
+                name: def.name.clone(),
+                kind: SymbolKind::Binding,
+                detail: None,
+                range: binding.text_range(),
+                selection: site,
+                children: Vec::new(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| s.range.start());
+    out
 }
 
 fn collect(
@@ -118,5 +154,38 @@ mod tests {
             foo Other 
         "#]]
         .assert_eq(&out);
+    }
+
+    #[test]
+    fn let_bindings_come_first_in_the_order_of_the_text() {
+        let f = fixture(
+            "{ lib, ... }:\nlet\n  cfg = 1;\n  web.port = 2;\n  web.host = 3;\nin {\n  services.getty.enable = let inner = true; in inner;\n}",
+        );
+        let symbols = f.host.snapshot().symbols(f.file()).unwrap();
+        let mut out = String::new();
+        render(&symbols, 0, &mut out);
+        expect_test::expect![[r#"
+            cfg Binding 
+            web Binding 
+            inner Binding 
+            services Namespace 
+              getty Namespace 
+                enable Option boolean
+        "#]]
+        .assert_eq(&out);
+        let text = f.host.snapshot().file_text(f.file()).unwrap();
+        assert_eq!(&text[symbols[0].range], "cfg = 1;");
+        assert_eq!(&text[symbols[0].selection], "cfg");
+        // A file with only bindings, no module.
+        let f = fixture("let x = 1; in x");
+        let names: Vec<String> = f
+            .host
+            .snapshot()
+            .symbols(f.file())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["x"]);
     }
 }

@@ -161,6 +161,7 @@ pub fn symbol(symbol: &ide::symbols::Symbol, index: &LineIndex) -> lsp::Document
             SymbolKind::Namespace => lsp::SymbolKind::NAMESPACE,
             SymbolKind::Name => lsp::SymbolKind::OBJECT,
             SymbolKind::Other => lsp::SymbolKind::FIELD,
+            SymbolKind::Binding => lsp::SymbolKind::VARIABLE,
         },
         tags: None,
         deprecated: None,
