@@ -355,7 +355,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
         ),
         (
             &["--deny", "unknown-opton", "ok.nix"],
-            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, untracked-file, unknown-package, unknown-platform, container-hardware, container-output, warnings)\n",
+            "error: unknown code `unknown-opton` (known: syntax-error, unknown-option, type-mismatch, duplicate-definition, removed-option, renamed-option, read-only-option, undefined-variable, unused-binding, missing-sources, flake-not-understood, unused-with, needless-rec, empty-let, empty-inherit, duplicate-formal, uri-literal, infinite-recursion, import-cycle, missing-import, conflicting-definitions, missing-module-argument, assertion-failed, module-warning, unknown-service, plaintext-password, untracked-file, unknown-package, unknown-platform, container-hardware, container-output, warnings)\n",
         ),
         (
             &[
@@ -781,6 +781,61 @@ fn inline_modules_of_the_flake_are_checked() {
     let output = run(check(&dir).args(["--format", "json", "configuration.nix"]));
     assert_eq!(field(&output, "file"), ["configuration.nix"]);
     assert_eq!(field(&output, "code"), ["unknown-option"]);
+}
+
+/// An import of a file that is not there stops Nix: an error at the path,
+/// in a module and in a system's module list; `--system` keeps only that
+/// system's.
+#[test]
+fn imports_of_files_that_do_not_exist_are_missing_imports() {
+    let dir = scratch("missing-import");
+    write(
+        &dir,
+        "flake.nix",
+        r#"{
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.default = micros.lib.microsSystem {
+      modules = [ ./configuration.nix ./iso.nix ];
+    };
+    packages.x86_64-linux.container = micros.lib.microsSystem {
+      modules = [ ./configuration.nix ];
+    };
+  };
+}
+"#,
+    );
+    write(
+        &dir,
+        "configuration.nix",
+        "{ ... }: {\n  imports = [ ./gone.nix ./hardware.nix ];\n  services.getty.enable = true;\n}\n",
+    );
+    write(&dir, "hardware.nix", "{ ... }: { }\n");
+    let output = run(check(&dir).args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert_eq!(field(&output, "code"), ["missing-import", "missing-import"]);
+    assert_eq!(field(&output, "file"), ["configuration.nix", "flake.nix"]);
+    assert_eq!(field(&output, "line"), [2, 4]);
+    let messages = field(&output, "message");
+    assert_eq!(
+        messages[0],
+        format!(
+            "`./gone.nix` does not exist; nix will stop with \"getting status of '{}': No such file or directory\"",
+            dir.join("gone.nix").display()
+        )
+    );
+    assert!(
+        messages[1]
+            .as_str()
+            .unwrap()
+            .starts_with("`./iso.nix` does not exist"),
+        "{messages:?}"
+    );
+    // The container does not use iso.nix.
+    let output = run(check(&dir).args(["--format", "json", "--system", "container"]));
+    assert_eq!(field(&output, "file"), ["configuration.nix"]);
+    // A file given by path: the same.
+    let output = run(check(&dir).args(["--format", "json", "configuration.nix"]));
+    assert_eq!(field(&output, "code"), ["missing-import"]);
 }
 
 /// Each file defining something in terms of itself gets its one diagnostic

@@ -13,6 +13,7 @@ mod client;
 mod common;
 use client::*;
 
+const CREATED: i64 = 1;
 const CHANGED: i64 = 2;
 const DELETED: i64 = 3;
 
@@ -68,16 +69,32 @@ fn an_imported_module_edited_or_deleted_outside_the_editor() {
     std::fs::write(&module, MODULE.replace("types.bool", "types.int")).unwrap();
     changed(&mut client, &module, CHANGED);
     client.diagnostics_until(&config, |c| c == ["type-mismatch"]);
-    // Deleted: what it declared is gone (an option that may be declared in
-    // a file that cannot be read is not called unknown).
+    // Deleted: the import names nothing, which stops Nix; what it declared
+    // is gone (an option that may be declared in a file that cannot be read
+    // is not called unknown).
     std::fs::remove_file(&module).unwrap();
     changed(&mut client, &module, DELETED);
-    client.diagnostics_until(&config, |c| c.is_empty());
+    let diagnostics = client.diagnostics_until(&config, |c| c == ["missing-import"]);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({ "line": 1, "character": 14 })
+    );
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`./module.nix` does not exist; nix will stop with"),
+        "{diagnostics:?}"
+    );
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
     );
     assert!(!hover.to_string().contains("my.enable"), "{hover}");
+    // Back on disk: found again.
+    std::fs::write(&module, MODULE).unwrap();
+    changed(&mut client, &module, CREATED);
+    client.diagnostics_until(&config, |c| c.is_empty());
     client.shutdown();
 }
 
@@ -91,15 +108,21 @@ fn an_open_document_deleted_on_disk_keeps_its_buffer() {
     std::fs::write(&config, text).unwrap();
     let mut client =
         Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
-    client.open(&module, MODULE);
-    assert!(client.diagnostics_for(&module, 1).is_empty());
+    // The buffer has a finding of its own.
+    let buffer = MODULE.replacen("{ lib, ... }: {", "{ lib, ... }: let unused = 1; in {", 1);
+    client.open(&module, &buffer);
+    assert_eq!(
+        codes(&client.diagnostics_for(&module, 1)),
+        ["unused-binding"]
+    );
     client.open(&config, text);
     assert!(client.diagnostics_for(&config, 1).is_empty());
     std::fs::remove_file(&module).unwrap();
     changed(&mut client, &module, DELETED);
-    // Both are checked again: the buffer still declares the option.
-    client.diagnostics_until(&module, |c| c.is_empty());
-    client.diagnostics_until(&config, |c| c.is_empty());
+    // Both are checked again: the buffer keeps its findings and still
+    // declares the option; the import of it is missing (Nix reads the disk).
+    client.diagnostics_until(&module, |c| c == ["unused-binding"]);
+    client.diagnostics_until(&config, |c| c == ["missing-import"]);
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 2, "character": 6 } }),
@@ -111,6 +134,11 @@ fn an_open_document_deleted_on_disk_keeps_its_buffer() {
             .contains("my.enable"),
         "{hover}"
     );
+    // Saved again (or renamed back): nothing is missing.
+    std::fs::write(&module, &buffer).unwrap();
+    changed(&mut client, &module, CREATED);
+    client.diagnostics_until(&config, |c| c.is_empty());
+    client.diagnostics_until(&module, |c| c == ["unused-binding"]);
     client.shutdown();
 }
 

@@ -33,6 +33,11 @@ pub struct Workspace {
     /// outside git).
     #[returns(ref)]
     pub git: Arc<crate::analysis::git::GitState>,
+    /// Paths the front ends looked for on disk (an import, a system's
+    /// module) and did not find: analysis reads no disk, and a file the
+    /// workspace does not hold may still exist outside what was read.
+    #[returns(ref)]
+    pub absent: Arc<std::collections::BTreeSet<PathBuf>>,
 }
 
 #[salsa::db]
@@ -268,6 +273,7 @@ impl Default for RootDatabase {
             &db,
             Arc::new(OptionIndex::default()),
             Vec::new(),
+            Arc::default(),
             Arc::default(),
         );
         db.workspace = Some(workspace);

@@ -89,3 +89,59 @@ fn path_back(db: &dyn Db, start: File, target: File) -> Option<Vec<File>> {
     }
     None
 }
+
+/// A path a file imports (or, in flake.nix, a system's module list names)
+/// that the front ends found absent from disk: Nix stops there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingImport {
+    /// The path literal.
+    pub range: rowan::TextRange,
+    /// As written (`./gone.nix`), or from the file's directory.
+    pub written: String,
+    pub path: PathBuf,
+}
+
+/// The imports of `file`, and for a flake its systems' module paths, that
+/// name nothing on disk, in the order they are written.
+pub fn missing_imports(db: &dyn Db, file: File) -> Vec<MissingImport> {
+    let absent = db.workspace().absent(db);
+    if absent.is_empty() {
+        return Vec::new();
+    }
+    let base = file.path(db).parent().unwrap_or(Path::new("/"));
+    let map = db::source_map(db, file);
+    let mut found: Vec<MissingImport> = Vec::new();
+    for (relative, entry) in &db::module(db, file).imports {
+        let path = normalize(&base.join(relative));
+        if absent.contains(&path) {
+            found.push(MissingImport {
+                range: map.entry(*entry).key,
+                written: relative.clone(),
+                path,
+            });
+        }
+    }
+    if crate::analysis::systems::is_flake(file.path(db)) {
+        let model = crate::analysis::systems::flake_model(db, file);
+        for system in &model.systems {
+            for entry in &system.modules {
+                if let crate::analysis::systems::ModuleEntry::File { path, range } = entry
+                    && absent.contains(path)
+                    && !found.iter().any(|m| m.range == *range)
+                {
+                    found.push(MissingImport {
+                        range: *range,
+                        // The entry may be a name bound to the path.
+                        written: match path.strip_prefix(base) {
+                            Ok(inside) => format!("./{}", inside.display()),
+                            Err(_) => path.display().to_string(),
+                        },
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+    }
+    found.sort_by_key(|m| m.range.start());
+    found
+}

@@ -67,16 +67,26 @@ pub fn diagnostics_in(
     let mut out = file_diagnostics(db, file);
     if file == system.flake {
         let model = crate::analysis::systems::flake_model(db, file);
-        let own: Vec<TextRange> = crate::analysis::systems::system(db, system)
-            .modules
+        let entries = &crate::analysis::systems::system(db, system).modules;
+        let own: Vec<TextRange> = entries
             .iter()
             .filter(|entry| matches!(entry, crate::analysis::systems::ModuleEntry::Inline { .. }))
             .map(|entry| entry.range())
             .collect();
+        // Another system's missing module stops only that system.
+        let others: Vec<TextRange> = model
+            .systems
+            .iter()
+            .flat_map(|s| &s.modules)
+            .map(|entry| entry.range())
+            .filter(|range| !entries.iter().any(|e| e.range() == *range))
+            .collect();
         out.retain(|d| {
-            !model.inline.iter().any(|inline| {
+            let elsewhere = model.inline.iter().any(|inline| {
                 inline.contains_range(d.range) && !own.iter().any(|o| o.contains_range(*inline))
-            })
+            });
+            let other_system = d.code == Code::MissingImport && others.contains(&d.range);
+            !(elsewhere || other_system)
         });
     }
     add_findings(
@@ -168,6 +178,9 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
         out.extend(super::passwords::plaintext_passwords(db, file));
         out.extend(super::platforms::diagnostics(db, file));
     }
+    // Also where a module no longer looks like one: what its imports
+    // declared may be what made it look like one.
+    out.extend(missing_imports(db, file));
     let definitions = db::resolution(db, file)
         .diagnostics
         .iter()
@@ -219,6 +232,24 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     }
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
     out
+}
+
+/// Imports (and a flake's system modules) naming files not on disk.
+fn missing_imports(db: &dyn db::Db, file: File) -> impl Iterator<Item = Diagnostic> {
+    let missing = crate::analysis::import_graph::missing_imports(db, file);
+    missing.into_iter().map(|missing| Diagnostic {
+        range: missing.range,
+        severity: Severity::Error,
+        code: Code::MissingImport,
+        message: format!(
+            "`{}` does not exist; nix will stop with \"getting status of '{}': No such file or directory\"",
+            missing.written,
+            missing.path.display()
+        ),
+        help: None,
+        fix: None,
+        related: Vec::new(),
+    })
 }
 
 /// Values and types defined in terms of themselves, and import cycles.
@@ -289,8 +320,12 @@ mod tests {
 
     fn check_with(text: &str, has_nixpkgs: bool, expected: Expect) {
         let f = fixture_with(text, has_nixpkgs);
-        let analysis = f.host.snapshot();
-        let file = f.file();
+        expected.assert_eq(&render(&f.host, f.file()));
+    }
+
+    /// Every diagnostic of `file`, one a line.
+    fn render(host: &crate::ide::AnalysisHost, file: crate::analysis::db::File) -> String {
+        let analysis = host.snapshot();
         let source = analysis.file_text(file).unwrap();
         let mut out = String::new();
         for d in analysis.diagnostics(file).unwrap() {
@@ -306,7 +341,7 @@ mod tests {
                     .unwrap_or_default(),
             ));
         }
-        expected.assert_eq(&out);
+        out
     }
 
     #[test]
@@ -336,6 +371,53 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    #[test]
+    fn imports_of_absent_files_are_missing_imports() {
+        let mut f = fixture(
+            r#"
+#- /site/flake.nix
+{
+  inputs.micros.url = "github:snugnug/micros";
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.default = micros.lib.microsSystem {
+      modules = [ ./configuration.nix ./hosts/gone.nix ./elsewhere.nix ];
+    };
+  };
+}
+#- /site/configuration.nix
+{ ... }: {
+  imports = [ ./gone.nix ./hardware.nix ../outside.nix ];
+  services.getty.enable = true;
+}
+#- /site/hardware.nix
+{ ... }: { }
+"#,
+        );
+        let show = |f: &crate::ide::fixture::Fixture, path: &str| {
+            render(&f.host, f.host.file(std::path::Path::new(path)).unwrap())
+        };
+        // Nothing was looked for and not found: nothing is said (a file the
+        // workspace does not hold may exist outside it).
+        assert_eq!(show(&f, "/site/configuration.nix"), "");
+        assert_eq!(show(&f, "/site/flake.nix"), "");
+        for path in ["/site/gone.nix", "/site/hosts/gone.nix", "/outside.nix"] {
+            f.host.set_absent(std::path::Path::new(path), true);
+        }
+        expect![[r#"
+            2:15-2:25 Error missing-import: `./gone.nix` does not exist; nix will stop with "getting status of '/site/gone.nix': No such file or directory"
+            2:41-2:55 Error missing-import: `../outside.nix` does not exist; nix will stop with "getting status of '/outside.nix': No such file or directory"
+        "#]]
+        .assert_eq(&show(&f, "/site/configuration.nix"));
+        expect![[r#"
+            5:39-5:55 Error missing-import: `./hosts/gone.nix` does not exist; nix will stop with "getting status of '/site/hosts/gone.nix': No such file or directory"
+        "#]]
+        .assert_eq(&show(&f, "/site/flake.nix"));
+        // Back on disk: cleared.
+        f.host
+            .set_absent(std::path::Path::new("/site/gone.nix"), false);
+        assert!(!show(&f, "/site/configuration.nix").contains("gone.nix"));
     }
 
     #[test]

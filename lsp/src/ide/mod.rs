@@ -63,6 +63,22 @@ impl AnalysisHost {
         }
     }
 
+    /// Whether `path` was found absent from disk (an import or a system's
+    /// module the front end looked for); set only when it changes.
+    pub fn set_absent(&mut self, path: &Path, absent: bool) {
+        let workspace = crate::analysis::db::Db::workspace(&self.db);
+        if workspace.absent(&self.db).contains(path) == absent {
+            return;
+        }
+        let mut paths = (**workspace.absent(&self.db)).clone();
+        if absent {
+            paths.insert(path.to_path_buf());
+        } else {
+            paths.remove(path);
+        }
+        workspace.set_absent(&mut self.db).to(Arc::new(paths));
+    }
+
     /// Add or change a file; returns its handle.
     pub fn set_file(&mut self, path: &Path, text: String) -> File {
         if let Some(file) = self.files.get(path).copied() {

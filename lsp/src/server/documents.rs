@@ -221,13 +221,18 @@ fn find_flake(state: &mut State, document: &Path) -> Option<File> {
 
 /// Read the files an open document brings in (its imports, a flake's
 /// systems' modules), transitively, so that the options they declare and
-/// the systems they make up are known.
+/// the systems they make up are known; note which of them are not on disk.
 pub(super) fn load_imports(state: &mut State, file: File) {
     let mut queue = vec![file];
     while let Some(file) = queue.pop() {
         let db = state.host.db();
         let imports = crate::analysis::systems::referenced_paths(db, file);
         for mut path in imports {
+            // A path that is not there is `missing-import` where it is
+            // named; one that is there again is no longer.
+            let absent =
+                std::fs::metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+            state.host.set_absent(&path, absent);
             if path.is_dir() {
                 path = path.join("default.nix");
             }

@@ -125,6 +125,11 @@ impl Backend {
                 if state.option_roots.iter().any(|root| path.starts_with(root)) {
                     consequences.reload_options = true;
                 }
+                // Where it is imported, a deleted file is `missing-import`,
+                // even while its buffer stays open.
+                state
+                    .host
+                    .set_absent(&path, change.typ == FileChangeType::DELETED);
                 if state.documents.contains_key(&path) {
                     continue;
                 }

@@ -17,7 +17,7 @@ pub const FILE_NAME: &str = "micros.toml";
 /// Every code the analysis reports. `description` matches on `Code`
 /// exhaustively, so a new code fails to compile there until it is added
 /// here too.
-pub const CODES: [Code; 30] = [
+pub const CODES: [Code; 31] = [
     Code::SyntaxError,
     Code::UnknownOption,
     Code::TypeMismatch,
@@ -37,6 +37,7 @@ pub const CODES: [Code; 30] = [
     Code::UriLiteral,
     Code::InfiniteRecursion,
     Code::ImportCycle,
+    Code::MissingImport,
     Code::ConflictingDefinitions,
     Code::MissingModuleArgument,
     Code::AssertionFailed,
@@ -77,6 +78,7 @@ pub fn description(code: Code) -> &'static str {
         Code::UnknownPackage => "`pkgs.<name>` names no package of the (full) nixpkgs tree.",
         Code::InfiniteRecursion => "A value or type is defined in terms of itself.",
         Code::ImportCycle => "A module imports itself, directly or through others.",
+        Code::MissingImport => "A module imports a file that does not exist.",
         Code::ConflictingDefinitions => {
             "Two modules of one system define an option with values the module system cannot merge."
         }

@@ -146,13 +146,17 @@ pub fn load(
     }
 
     let mut frontier: Vec<File> = known.values().copied().collect();
+    let mut absent: std::collections::BTreeSet<PathBuf> = Default::default();
     while !frontier.is_empty() {
         let handles = (0..jobs).map(|_| db.clone()).collect();
         let imports = parallel(handles, &frontier, |db, file| lower(db, *file));
         let mut next: Vec<PathBuf> = Vec::new();
         for (file, found) in frontier.iter().zip(imports) {
             match found {
-                Ok(paths) => next.extend(paths),
+                Ok((paths, missing)) => {
+                    next.extend(paths);
+                    absent.extend(missing);
+                }
                 Err(panic) => outcome.failures.push(internal(&db, *file, &panic)),
             }
         }
@@ -182,6 +186,7 @@ pub fn load(
     let mut files: Vec<File> = known.values().copied().collect();
     files.sort_by(|a, b| a.path(&db).cmp(b.path(&db)));
     workspace.set_files(&mut db).to(files);
+    workspace.set_absent(&mut db).to(Arc::new(absent));
     Loaded {
         db,
         reported,
@@ -231,15 +236,27 @@ pub fn find_system(db: &dyn Db, name: &str) -> Result<SystemRef, String> {
 
 /// Lower a file (which also finds the options it declares) and return the
 /// files it brings in: its imports, a flake's systems' modules.
-fn lower(db: &RootDatabase, file: File) -> Vec<PathBuf> {
+/// Lower `file`; the module files it brings in, and the paths it names
+/// that do not exist (`missing-import`).
+fn lower(db: &RootDatabase, file: File) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let module = db::module(db, file);
     if module.declares_options {
         db::declared_options(db, file);
     }
-    crate::analysis::systems::referenced_paths(db, file)
-        .iter()
-        .filter_map(|path| module_file(path))
-        .collect()
+    let mut found = Vec::new();
+    let mut absent = Vec::new();
+    for path in crate::analysis::systems::referenced_paths(db, file) {
+        match module_file(&path) {
+            Some(module) => found.push(module),
+            None if std::fs::metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                absent.push(path)
+            }
+            None => {}
+        }
+    }
+    (found, absent)
 }
 
 fn internal(db: &RootDatabase, file: File, panic: &str) -> String {
