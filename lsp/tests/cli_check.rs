@@ -765,12 +765,17 @@ fn inline_modules_of_the_flake_are_checked() {
     let output = run(check(&dir).args(["--format", "json"]));
     assert_eq!(
         field(&output, "file"),
-        ["flake.nix"],
+        ["flake.nix", "flake.nix"],
         "{}",
         text(&output.stdout)
     );
-    assert_eq!(field(&output, "line"), [7]);
-    assert_eq!(field(&output, "code"), ["unknown-option"]);
+    // The misspelt `boot.isContainer` leaves the OCI image's system no
+    // container.
+    assert_eq!(field(&output, "line"), [7, 9]);
+    assert_eq!(
+        field(&output, "code"),
+        ["unknown-option", "container-output"]
+    );
 
     // Given a path, the flake still says the file is one of its modules.
     write(

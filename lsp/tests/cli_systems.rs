@@ -45,7 +45,7 @@ fn lists_each_system_with_its_output_and_modules() {
         packages.x86_64-linux.container
           builds:    config.system.build.ociImage
           platform:  not known statically
-          container: not known statically
+          container: yes
           modules:   configuration.nix
                        modules/users.nix (imported)
                      flake.nix:23 (inline)
@@ -54,7 +54,7 @@ fn lists_each_system_with_its_output_and_modules() {
         packages.x86_64-linux.default
           builds:    config.system.build.image
           platform:  not known statically
-          container: not known statically
+          container: no
           modules:   configuration.nix
                        modules/users.nix (imported)
                      hardware-configuration.nix

@@ -32,13 +32,18 @@ fn inline_module_findings_are_published_and_cleared() {
 
     client.open(&flake, FLAKE);
     let diagnostics = client.diagnostics_for(&flake, 1);
-    assert_eq!(codes(&diagnostics), ["unknown-option"], "{diagnostics:#?}");
+    // The misspelling leaves the OCI image's system no container, too.
+    assert_eq!(
+        codes(&diagnostics),
+        ["unknown-option", "container-output"],
+        "{diagnostics:#?}"
+    );
     assert_eq!(
         diagnostics[0]["range"],
         json!({ "start": { "line": 5, "character": 15 }, "end": { "line": 5, "character": 25 } })
     );
 
-    let fixed = FLAKE.replace("boot.isContaner", "services.getty.enable");
+    let fixed = FLAKE.replace("boot.isContaner", "boot.isContainer");
     client.notify(
         "textDocument/didChange",
         json!({ "textDocument": { "uri": uri(&flake), "version": 2 },

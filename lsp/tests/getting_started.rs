@@ -136,37 +136,115 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The guide's flake.nix, configuration.nix and hardware-configuration.nix,
-/// as a flake, check clean: no error, no warning, in any file.
-#[test]
-fn the_guides_three_files_check_clean() {
-    let Some((micros, nixpkgs)) = sources() else {
-        return;
-    };
+/// The repository's fixture trees (micros-like modules, a nixpkgs laid out
+/// as nixpkgs is, with its lib/systems).
+fn fixture_sources() -> (PathBuf, PathBuf) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    (fixtures.join("micros"), fixtures.join("nixpkgs"))
+}
+
+/// The guide's three files written to a scratch directory `name`.
+fn guide_in(name: &str) -> Option<PathBuf> {
     let Some(files) = guide_files() else {
         eprintln!("skipped: the getting-started guide was not found (set MICROS_GUIDE)");
-        return;
+        return None;
     };
-    let dir = scratch("guide");
+    let dir = scratch(name);
     for (name, text) in &files {
         std::fs::write(dir.join(name), text).unwrap();
     }
-    let (status, output) = check_with_sources(&dir, &micros, &nixpkgs);
-    assert_eq!(output, "ok: 3 files checked\n");
+    Some(dir)
+}
+
+/// The guide's flake.nix, configuration.nix and hardware-configuration.nix,
+/// as a flake, check clean against `micros` and `nixpkgs`: no error, no
+/// warning, in any file.
+fn guide_checks_clean(name: &str, micros: &Path, nixpkgs: &Path) {
+    let Some(dir) = guide_in(name) else {
+        return;
+    };
+    let (status, output) = check_with_sources(&dir, micros, nixpkgs);
+    assert_eq!(output, "ok: 3 files checked\n", "{name}");
     assert_eq!(status, Some(0));
 }
 
-/// What `micros init` writes, and `micros init --container`, check clean.
 #[test]
-fn what_micros_init_writes_checks_clean() {
-    let Some((micros, nixpkgs)) = sources() else {
+fn the_guides_three_files_check_clean() {
+    if let Some((micros, nixpkgs)) = sources() {
+        guide_checks_clean("guide", &micros, &nixpkgs);
+    }
+}
+
+/// The same against the fixture trees, which know every option, package
+/// and platform the guide uses.
+#[test]
+fn the_guides_three_files_check_clean_with_the_fixture_trees() {
+    let (micros, nixpkgs) = fixture_sources();
+    guide_checks_clean("guide-fixtures", &micros, &nixpkgs);
+}
+
+/// The guide with the mistakes it warns of, against the fixture trees:
+/// each is found (the clean runs above are not clean for want of
+/// looking).
+#[test]
+fn the_guide_with_its_mistakes_is_not_clean() {
+    let (micros, nixpkgs) = fixture_sources();
+    let Some(dir) = guide_in("guide-mistakes") else {
         return;
     };
-    for (name, args, count) in [
+    let flake = std::fs::read_to_string(dir.join("flake.nix")).unwrap();
+    let container = flake.find("packages.x86_64-linux.container").unwrap();
+    let (image, container) = flake.split_at(container);
+    let broken = format!(
+        "{}{}",
+        image.replacen("x86_64-linux\";", "x86_64-linx\";", 1),
+        container
+            .replacen(
+                "./configuration.nix",
+                "./configuration.nix ./hardware-configuration.nix",
+                1
+            )
+            .replacen("ociImage", "image", 1)
+    );
+    std::fs::write(dir.join("flake.nix"), broken).unwrap();
+    let configuration = std::fs::read_to_string(dir.join("configuration.nix")).unwrap();
+    // The guide's spaces are not all ASCII: find the value after the name.
+    let at = configuration.find("password").unwrap();
+    let (before, after) = configuration.split_at(at);
+    let after = after.replacen("\"\"", "\"hunter2\"", 1);
+    std::fs::write(dir.join("configuration.nix"), format!("{before}{after}")).unwrap();
+    let (status, output) = check_with_sources(&dir, &micros, &nixpkgs);
+    for code in [
+        "error[unknown-platform]",
+        "warning[container-hardware]",
+        "warning[container-output]",
+        "warning[plaintext-password]",
+    ] {
+        assert_eq!(output.matches(code).count(), 1, "{code}:\n{output}");
+    }
+    assert!(
+        output.contains("did you mean \"x86_64-linux\"?"),
+        "{output}"
+    );
+    assert!(!output.contains("hunter2"), "{output}");
+    assert_eq!(status, Some(1));
+}
+
+/// What `micros init` writes, and `micros init --container`, check clean,
+/// against the upstream trees (when given) and the fixture trees.
+#[test]
+fn what_micros_init_writes_checks_clean() {
+    let upstream = sources();
+    let mut trees = vec![("fixtures", fixture_sources())];
+    trees.extend(upstream.map(|sources| ("upstream", sources)));
+    for ((name, args, count), (trees_name, (micros, nixpkgs))) in [
         ("init", &["init"][..], 3),
         ("init-container", &["init", "--container"][..], 2),
-    ] {
-        let dir = scratch(name);
+    ]
+    .into_iter()
+    .flat_map(|run| trees.iter().map(move |trees| (run, trees.clone())))
+    {
+        let dir = scratch(&format!("{name}-{trees_name}"));
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_micros"))
             .current_dir(&dir)
             .args(args)
@@ -175,7 +253,11 @@ fn what_micros_init_writes_checks_clean() {
             .unwrap();
         assert!(status.success());
         let (status, output) = check_with_sources(&dir, &micros, &nixpkgs);
-        assert_eq!(output, format!("ok: {count} files checked\n"), "{name}");
+        assert_eq!(
+            output,
+            format!("ok: {count} files checked\n"),
+            "{name} ({trees_name})"
+        );
         assert_eq!(status, Some(0));
     }
 }

@@ -134,6 +134,8 @@ fn fixture_option_listing() {
         boot.initrd.compressor : string or function that evaluates to a(n) string = "zstd" @ micros/modules/system/boot/initrd/default.nix:7
         boot.initrd.extraFiles : attribute set of (submodule) = { } @ micros/modules/system/boot/initrd/default.nix:14
         boot.initrd.extraFiles.<name>.source : absolute path = - @ micros/modules/system/boot/initrd/default.nix:16
+        boot.initrd.kernelModules : list of string = [ ] @ micros/modules/system/boot/initrd/default.nix:25
+        boot.isContainer : boolean = false @ micros/modules/system/boot/kernel.nix:26
         boot.kernel.modules : list of string = [ ] @ micros/modules/system/boot/kernel.nix:15
         boot.kernel.package : package = pkgs.linux @ micros/modules/system/boot/kernel.nix:13
         boot.kernel.sysctl : open submodule of attribute set of (sysctl value) = { } @ <nixpkgs>/nixos/modules/config/sysctl.nix:14
@@ -150,10 +152,11 @@ fn fixture_option_listing() {
         environment.shellAliases : lazy attribute set of (null or string) = { } @ micros/modules/system/environment.nix:58
         environment.systemPackages : list of package = [ ] @ micros/modules/system/environment.nix:35
         environment.variables : attribute set of (string or absolute path or list of string) = { } @ micros/modules/system/environment.nix:42
-        fileSystems : attribute set of (submodule) = { } @ micros/modules/system/filesystems.nix:34
+        fileSystems : attribute set of (submodule) = { } @ micros/modules/system/filesystems.nix:39
         fileSystems.<name>.device : null or string = null @ micros/modules/system/filesystems.nix:14
         fileSystems.<name>.fsType : string = "auto" @ micros/modules/system/filesystems.nix:20
         fileSystems.<name>.mountPoint : string = "‹name›" @ micros/modules/system/filesystems.nix:9
+        fileSystems.<name>.neededForBoot : boolean = false @ micros/modules/system/filesystems.nix:30
         fileSystems.<name>.options : non-empty (list of string) = [\n  "defaults"\n] @ micros/modules/system/filesystems.nix:25
         hardware.cpuFrequencyScale : floating point number = 0.5 @ micros/modules/hardware/firmware.nix:35
         hardware.cpuMicrocode : null or package = pkgs.microcode.intel @ micros/modules/hardware/firmware.nix:16
@@ -165,6 +168,7 @@ fn fixture_option_listing() {
         micros.services : attribute set of (submodule) = { } @ micros/modules/system/services.nix:3
         micros.services.<name>.dependencies : list of string = [ ] @ micros/modules/system/service-options.nix:25
         micros.services.<name>.enable : boolean = true @ micros/modules/system/service-options.nix:7
+        micros.services.<name>.startOnBoot : boolean = false @ micros/modules/system/service-options.nix:37
         micros.services.<name>.startScript : strings concatenated with "\n" = - @ micros/modules/system/service-options.nix:20
         micros.services.<name>.type : one of "longrun", "oneshot" = "longrun" @ micros/modules/system/service-options.nix:11
         micros.services.<name>.user : null or string = null @ micros/modules/system/service-options.nix:31
@@ -182,6 +186,7 @@ fn fixture_option_listing() {
         networking.interfaces.*.name : string = - @ micros/modules/networking/networking.nix:46
         networking.interfaces.*.useDHCP : boolean = true @ micros/modules/networking/networking.nix:51
         networking.nameservers : list of string = [ ] @ micros/modules/networking/networking.nix:33
+        networking.nftables.enable : boolean = false @ micros/modules/networking/firewall.nix:44
         nix.envVars : attribute set = { } @ micros/modules/nix/nix.nix:61
         nix.evalHook : raw value = - @ micros/modules/nix/nix.nix:68
         nix.extraOptions : strings concatenated with "\n" = "" @ micros/modules/nix/nix.nix:74
@@ -193,6 +198,8 @@ fn fixture_option_listing() {
         nix.settings.max-jobs : positive integer, meaning >0, or value "auto" (singular enum) = "auto" @ micros/modules/nix/nix.nix:26
         nix.settings.substituters : list of string = [\n  "https://cache.nixos.org/"\n] @ micros/modules/nix/substituters.nix:6
         nix.storeDir : Nix store directory = "/nix/store" @ micros/modules/nix/nix.nix:42
+        nixpkgs.buildPlatform : string or (attribute set) = { } @ <nixpkgs>/nixos/modules/misc/nixpkgs.nix:14
+        nixpkgs.hostPlatform : string or (attribute set) = - @ <nixpkgs>/nixos/modules/misc/nixpkgs.nix:9
         services.getty.autologinUser : null or string = null @ micros/modules/services/getty.nix:24
         services.getty.baudRates : list of (unsigned integer, meaning >=0) = [\n  115200\n  38400\n  9600\n] @ micros/modules/services/getty.nix:33
         services.getty.enable : boolean = false @ micros/modules/services/getty.nix:11
@@ -223,12 +230,14 @@ fn fixture_option_listing() {
         system.builderCommands : strings concatenated with "\n" = "" @ micros/modules/system/build.nix:9
         system.stage2Hooks : DAG of strings concatenated with "\n" = { } @ micros/modules/system/activation.nix:41
         system.stateVersion : release version (YY.MM) = "25.05" @ micros/modules/system/activation.nix:29
-        users : attribute set of (submodule) = { } @ micros/modules/system/users.nix:61, micros/modules/services/sshd.nix:87
+        users : attribute set of (submodule) = { } @ micros/modules/system/users.nix:74, micros/modules/services/sshd.nix:87
         users.<name>.extraGroups : list of string = [ ] @ micros/modules/system/users.nix:47
         users.<name>.gid : 16 bit unsigned integer; between 0 and 65535 (both inclusive) = 1000 @ micros/modules/system/users.nix:29
         users.<name>.home : absolute path = "/home/‹name›" @ micros/modules/system/users.nix:37
         users.<name>.isSystemUser : boolean = false @ micros/modules/system/users.nix:52
         users.<name>.name : string = the attribute name @ micros/modules/system/users.nix:18
+        users.<name>.packages : list of package = [ ] @ micros/modules/system/users.nix:65
+        users.<name>.password : string = "!" @ micros/modules/system/users.nix:57
         users.<name>.shell : string = "${pkgs.busybox}/bin/sh" @ micros/modules/system/users.nix:42
         users.<name>.sshKeys : list of string = [ ] @ micros/modules/services/sshd.nix:90
         users.<name>.uid : 16 bit unsigned integer; between 0 and 65535 (both inclusive) = 1000 @ micros/modules/system/users.nix:24
@@ -246,6 +255,7 @@ fn eval_config_names_the_nixpkgs_modules() {
         "misc/assertions.nix",
         "config/sysctl.nix",
         "system/build.nix",
+        "misc/nixpkgs.nix",
     ]
     .iter()
     .map(|m| PathBuf::from(format!("{}/nixos/modules/{m}", nixpkgs.display())))
@@ -472,6 +482,8 @@ fn submodules_nest_with_placeholders() {
                 "home",
                 "isSystemUser",
                 "name",
+                "packages",
+                "password",
                 "shell",
                 "sshKeys",
                 "uid"
@@ -502,7 +514,14 @@ fn submodules_nest_with_placeholders() {
         sub_options(&services.ty),
         (
             vec!["<name>"],
-            strs(&["dependencies", "enable", "startScript", "type", "user"])
+            strs(&[
+                "dependencies",
+                "enable",
+                "startOnBoot",
+                "startScript",
+                "type",
+                "user"
+            ])
         )
     );
     assert_eq!(

@@ -908,7 +908,7 @@ mod container_tests {
             "",
             expect![[r#"
                 /flake.nix 7:39-7:67 container-hardware: `./hardware-configuration.nix` sets hardware options in a container system (`boot.isContainer = true`): fileSystems, networking.interfaces (in packages.x86_64-linux.container)
-                /flake.nix 7:95-7:121 container-hardware: `fileSystems` is a hardware option, set in a container system (`boot.isContainer = true`) (in packages.x86_64-linux.container)
+                /flake.nix 7:95-7:121 container-hardware: `fileSystems."/data".device` is set in a container system (`boot.isContainer = true`), and `fileSystems` is a hardware option (in packages.x86_64-linux.container)
             "#]],
         );
     }

@@ -399,12 +399,14 @@ pub fn diagnostics(db: &dyn Db, file: File) -> Vec<Diagnostic> {
             let reason = match &why {
                 Unknown::Part {
                     part, name: wrong, ..
-                } => format!(
-                    "`{wrong}` is no {} nixpkgs knows, and evaluation stops there",
-                    part.noun()
-                ),
+                } => {
+                    let noun = part.noun();
+                    format!(
+                        "`{wrong}` is no {noun} its lib/systems knows (Nix stops with \"Unknown {noun}: {wrong}\")"
+                    )
+                }
                 Unknown::Shape(n) => format!(
-                    "it has {n} parts; nixpkgs reads cpu-kernel, cpu-kernel-abi, cpu-vendor-kernel or cpu-vendor-kernel-abi"
+                    "it has {n} parts, and nixpkgs reads cpu-kernel, cpu-kernel-abi, cpu-vendor-kernel or cpu-vendor-kernel-abi"
                 ),
             };
             let suggestion = known.suggestion(&name);
@@ -413,10 +415,15 @@ pub fn diagnostics(db: &dyn Db, file: File) -> Vec<Diagnostic> {
                 range,
                 severity: Severity::Error,
                 code: Code::UnknownPlatform,
-                message: format!("`{shown}` names a system nixpkgs does not know, \"{name}\": {reason}"),
+                message: format!(
+                    "`{shown}` is \"{name}\", a system nixpkgs does not know: {reason}"
+                ),
                 help: Some(match &suggestion {
-                    Some(s) => format!("did you mean \"{s}\"? (the systems nixpkgs knows are in its lib/systems/doubles.nix; MicrOS is tested on {})", tested()),
-                    None => format!("the systems nixpkgs knows are in its lib/systems/doubles.nix; MicrOS is tested on {}", tested()),
+                    Some(s) => format!("did you mean \"{s}\"? MicrOS is tested on {}", tested()),
+                    None => format!(
+                        "nixpkgs's lib/systems/doubles.nix lists the systems it knows; MicrOS is tested on {}",
+                        tested()
+                    ),
                 }),
                 fix: suggestion.map(|s| Fix {
                     title: format!("Replace with \"{s}\""),
@@ -601,7 +608,7 @@ mod tests {
         let found = findings(&f);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("\"x86_64-linx\" `nixpkgs.hostPlatform.system` names a system nixpkgs does not know, \"x86_64-linx\": `linx` is no kernel nixpkgs knows"),
+            found[0].starts_with("\"x86_64-linx\" `nixpkgs.hostPlatform.system` is \"x86_64-linx\", a system nixpkgs does not know: `linx` is no kernel its lib/systems knows (Nix stops with \"Unknown kernel: linx\")"),
             "{found:?}"
         );
         assert!(
@@ -747,7 +754,7 @@ mod tests {
         let found = findings(&with_nixpkgs(text, &fixture_nixpkgs()));
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            found[0].starts_with("\"aarch64-lnux\" `nixpkgs.buildPlatform` names"),
+            found[0].starts_with("\"aarch64-lnux\" `nixpkgs.buildPlatform` is"),
             "{found:?}"
         );
         assert!(
@@ -755,7 +762,7 @@ mod tests {
             "{found:?}"
         );
         assert!(
-            found[1].starts_with("\"x86_64-unknown-linux-musk\" `nixpkgs.hostPlatform.config` names a system nixpkgs does not know, \"x86_64-unknown-linux-musk\": `musk` is no ABI nixpkgs knows"),
+            found[1].starts_with("\"x86_64-unknown-linux-musk\" `nixpkgs.hostPlatform.config` is \"x86_64-unknown-linux-musk\", a system nixpkgs does not know: `musk` is no ABI its lib/systems knows (Nix stops with \"Unknown ABI: musk\")"),
             "{found:?}"
         );
         assert!(

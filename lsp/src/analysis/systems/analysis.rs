@@ -814,7 +814,8 @@ impl<'a> SystemAnalysis<'a> {
         let members = &system_modules(self.db, self.flake)[self.system];
         // Per entry of the list that brings files in: the options set and
         // where.
-        let mut by_entry: BTreeMap<usize, Vec<(usize, NodeId, String)>> = BTreeMap::new();
+        let mut by_entry: BTreeMap<usize, Vec<(usize, TextRange, String, String)>> =
+            BTreeMap::new();
         let mut inline_seen: Vec<(usize, String)> = Vec::new();
         for i in 0..self.modules.len() {
             let Owner::User(file, inline) = self.modules[i].owner else {
@@ -822,12 +823,18 @@ impl<'a> SystemAnalysis<'a> {
             };
             let collected = self.modules[i].collected;
             // What it certainly sets: definitions, and lists with items.
-            let mut set: Vec<(String, NodeId, crate::analysis::lower::EntryId)> = Vec::new();
+            let mut set: Vec<(String, NodeId, crate::analysis::lower::EntryId, String)> =
+                Vec::new();
             for definition in &collected.definitions {
                 if let Some(shown) = hardware_option(&definition.path)
                     && self.certainty(definition) == Certainty::Certain
                 {
-                    set.push((shown, definition.node, definition.key));
+                    set.push((
+                        shown,
+                        definition.node,
+                        definition.key,
+                        show_option(&definition.path),
+                    ));
                 }
             }
             for list in &collected.lists {
@@ -835,24 +842,34 @@ impl<'a> SystemAnalysis<'a> {
                     && !list.items.is_empty()
                     && self.decide(&list.conditions) == Some(true)
                 {
-                    set.push((shown, list.node, list.key));
+                    set.push((shown, list.node, list.key, show_option(&list.path)));
                 }
             }
-            set.sort_by_key(|(_, node, _)| *node);
-            for (shown, node, key) in set {
+            set.sort_by_key(|(_, node, _, _)| *node);
+            for (shown, _, key, full) in set {
+                // The option's path as written (`fileSystems."/".device`).
+                let written = {
+                    let entry = db::source_map(self.db, file).entry(key);
+                    TextRange::new(entry.path.start(), entry.key.end().max(entry.path.start()))
+                };
                 if inline.is_some() {
                     if inline_seen.contains(&(i, shown.clone())) {
                         continue;
                     }
                     inline_seen.push((i, shown.clone()));
-                    let entry = db::source_map(self.db, file).entry(key);
                     self.out.push(Finding {
                         file,
-                        range: TextRange::new(entry.path.start(), entry.key.end()),
+                        range: written,
                         code: Code::ContainerHardware,
-                        message: format!(
-                            "`{shown}` is a hardware option, set in a container system (`boot.isContainer = true`)"
-                        ),
+                        message: if full == shown {
+                            format!(
+                                "`{shown}` is a hardware option, set in a container system (`boot.isContainer = true`)"
+                            )
+                        } else {
+                            format!(
+                                "`{full}` is set in a container system (`boot.isContainer = true`), and `{shown}` is a hardware option"
+                            )
+                        },
                         help: Some(CONTAINER_HARDWARE_HELP.into()),
                         related: Vec::new(),
                         name_system: true,
@@ -863,8 +880,8 @@ impl<'a> SystemAnalysis<'a> {
                     continue;
                 };
                 let list = by_entry.entry(entry).or_default();
-                if !list.iter().any(|(m, _, s)| *m == i && *s == shown) {
-                    list.push((i, node, shown));
+                if !list.iter().any(|(m, _, s, _)| *m == i && *s == shown) {
+                    list.push((i, written, shown, full));
                 }
             }
         }
@@ -877,10 +894,11 @@ impl<'a> SystemAnalysis<'a> {
                 .get(std::ops::Range::<usize>::from(*range))
                 .unwrap_or("this module")
                 .to_string();
-            let mut options: Vec<&str> = set.iter().map(|(_, _, s)| s.as_str()).collect();
+            let mut options: Vec<&str> = set.iter().map(|(_, _, s, _)| s.as_str()).collect();
             options.sort_unstable();
             options.dedup();
-            let mut files: Vec<String> = set.iter().map(|(m, _, _)| self.place(*m).3).collect();
+            let mut files: Vec<String> = set.iter().map(|(m, _, _, _)| self.place(*m).3).collect();
+            files.sort_unstable();
             files.dedup();
             let through = match files.as_slice() {
                 [one] if written.trim_start_matches("./") == one => String::new(),
@@ -888,7 +906,10 @@ impl<'a> SystemAnalysis<'a> {
             };
             let related = set
                 .iter()
-                .map(|(m, node, shown)| self.related(*m, *node, format!("`{shown}` is set here")))
+                .map(|(m, at, _, full)| {
+                    let (path, text, _, _) = self.place(*m);
+                    Related::new(path, &text, *at, format!("`{full}` is set here"))
+                })
                 .collect();
             self.out.push(Finding {
                 file: self.flake,
