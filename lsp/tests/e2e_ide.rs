@@ -507,6 +507,53 @@ fn packages_of_a_full_nixpkgs_tree() {
 }
 
 #[test]
+fn platforms_of_the_nixpkgs_tree() {
+    // tests/fixtures/nixpkgs has a lib/systems: a mistyped platform is an
+    // error with its fix, and completion offers MicrOS's platforms first,
+    // in that order (sortText) whatever the client sorts by.
+    let root = scratch("e2e-platforms");
+    let config = root.join("configuration.nix");
+    let text = "{\n  nixpkgs.hostPlatform.system = \"x86_64-linx\";\n}\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(&root, fixture_options());
+    client.open(&config, text);
+    let diagnostics = client.diagnostics_for(&config, 1);
+    assert_eq!(
+        codes(&diagnostics),
+        ["unknown-platform"],
+        "{diagnostics:#?}"
+    );
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&config) }, "position": { "line": 1, "character": 34 } }),
+    );
+    let mut ordered: Vec<(&str, &str)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["sortText"].as_str().unwrap(),
+                i["label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    ordered.sort();
+    let labels: Vec<&str> = ordered.iter().map(|(_, label)| *label).collect();
+    assert_eq!(
+        labels[..5],
+        [
+            "\"x86_64-linux\"",
+            "\"x86_64-unknown-linux-musl\"",
+            "\"aarch64-linux\"",
+            "\"armv7l-linux\"",
+            "\"aarch64-darwin\""
+        ]
+    );
+    client.shutdown();
+}
+
+#[test]
 fn inlay_hints_at_binding_ends_and_beside_overridden_definitions() {
     let root = scratch("e2e-inlay-hints");
     let flake = root.join("flake.nix");
