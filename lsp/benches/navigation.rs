@@ -5,7 +5,8 @@
 //! shared option (every module reads it: the first answer computes every
 //! module's reads, later ones reuse them), the same after an edit of the
 //! open module, rename of it, document highlight, document links (200
-//! imports) and workspace symbols; references of a binding too, where nil
+//! imports), inlay hints (the open module's `mkDefault`, overridden in
+//! configuration.nix) and workspace symbols; references of a binding too, where nil
 //! (NIL_BIN) answers the same question.
 //!
 //! `cargo bench -p micros-lsp --bench navigation`. Requests per row:
@@ -54,6 +55,13 @@ fn workspace(root: &Path) -> (PathBuf, String) {
         } else {
             ""
         };
+        // The open module's default, which configuration.nix overrides: an
+        // inlay hint.
+        let overridden = if i == MODULES / 2 {
+            "    bench.shared.port = lib.mkDefault 1;\n"
+        } else {
+            ""
+        };
         let module = format!(
             r#"{{ config, lib, ... }}:
 let
@@ -67,7 +75,7 @@ in
   config = lib.mkIf cfg.enable {{
     networking.firewall.allowedTCPPorts = [ cfg.port config.bench.shared.port ];
     users.user{i}.uid = {uid};
-  }};
+{overridden}  }};
 }}
 "#,
             port = 8000 + i,
@@ -95,6 +103,16 @@ fn percentiles(times: &mut [Duration]) -> (f64, f64) {
     times.sort();
     let at = |p: f64| ms(times[((times.len() - 1) as f64 * p).round() as usize]);
     (at(0.5), at(0.95))
+}
+
+/// nil's p50 for the same request on the same file, in ms.
+fn nil_p50(session: &mut Session, method: &str, params: &Value, requests: usize) -> String {
+    let mut params = params.clone();
+    params["textDocument"]["uri"] = json!(session.uri);
+    let mut times: Vec<Duration> = (0..requests)
+        .map(|_| session.ask(method, params.clone()).0)
+        .collect();
+    format!("{:.1}", percentiles(&mut times).0)
 }
 
 fn main() {
@@ -183,6 +201,13 @@ fn main() {
             false,
         ),
         (
+            "inlay hints of the open module, each after an edit",
+            "textDocument/inlayHint",
+            json!({ "textDocument": { "uri": micros.uri },
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": text.lines().count(), "character": 0 } } }),
+            true,
+        ),
+        (
             "workspace symbols `sharedport`",
             "workspace/symbol",
             json!({ "query": "sharedport" }),
@@ -214,16 +239,15 @@ fn main() {
         }
         let (p50, p95) = percentiles(&mut times);
         let nil_p50 = match (&mut nil_session, method) {
-            // nil answers these for bindings only.
+            // nil answers these for bindings only; inlay hints with its own
+            // (where long bindings end).
             (Some(session), "textDocument/references" | "textDocument/documentHighlight")
                 if label.contains("binding") =>
             {
-                let mut nil_params = params.clone();
-                nil_params["textDocument"]["uri"] = json!(session.uri);
-                let mut times: Vec<Duration> = (0..requests)
-                    .map(|_| session.ask(method, nil_params.clone()).0)
-                    .collect();
-                format!("{:.1}", percentiles(&mut times).0)
+                nil_p50(session, method, &params, requests)
+            }
+            (Some(session), "textDocument/inlayHint") => {
+                nil_p50(session, method, &params, requests)
             }
             (Some(_), _) => "no answer".into(),
             (None, _) => "not run".into(),
