@@ -81,29 +81,33 @@ pub fn inlay_hints(
 
 fn binding_ends(db: &dyn db::Db, file: File, min_lines: usize, out: &mut Vec<InlayHint>) {
     let root = db::parse(db, file).root();
+    // Where each line break is, once: counting them in each binding's own
+    // text would read nested bindings' text again for every set around them.
+    let breaks: Vec<TextSize> = file
+        .text(db)
+        .match_indices('\n')
+        .map(|(i, _)| TextSize::from(i as u32))
+        .collect();
     for node in root.syntax().descendants() {
         if node.kind() != SyntaxKind::NODE_ATTRPATH_VALUE {
             continue;
         }
         // Lines spanned: one more than the line breaks inside.
-        let lines = 1 + node
-            .text()
-            .try_fold_chunks(0usize, |n, chunk| {
-                Ok::<_, ()>(n + chunk.matches('\n').count())
-            })
-            .unwrap_or(0);
+        let range = node.text_range();
+        let lines = 1 + breaks.partition_point(|&b| b < range.end())
+            - breaks.partition_point(|&b| b < range.start());
         if lines < min_lines.max(1) {
             continue;
         }
         let ends_with_semicolon = node
             .last_token()
             .is_some_and(|t| t.kind() == SyntaxKind::TOKEN_SEMICOLON);
-        let Some(name) = binding_name(&node) else {
-            continue;
-        };
         if !ends_with_semicolon {
             continue;
         }
+        let Some(name) = binding_name(&node) else {
+            continue;
+        };
         out.push(InlayHint {
             offset: node.text_range().end(),
             kind: HintKind::BindingEnd,
