@@ -12,6 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::analysis::db::{self, Db, File, Workspace};
 use crate::analysis::lower::EntryId;
 
+/// The files of the workspace by path.
 #[salsa::tracked(returns(ref))]
 pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf, File>> {
     Arc::new(

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use micros_options::OptionType;
 use micros_options::model::{
@@ -126,6 +126,14 @@ impl OptionIndex {
             roots,
             base: Arc::default(),
         }
+    }
+
+    /// The first directory of a root of this kind.
+    pub fn root(&self, kind: RootKind) -> Option<&Path> {
+        self.roots
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, dir)| dir.as_path())
     }
 
     /// Where a declaration's file is on disk, if its root is known.

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use rowan::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
-use crate::analysis::db::{self, Db, File, Workspace};
+use crate::analysis::db::{self, Db, File};
 pub use flake::{FlakeModel, ModuleEntry, System};
 
 pub fn is_flake(path: &Path) -> bool {
@@ -38,18 +38,6 @@ pub fn is_flake(path: &Path) -> bool {
 pub fn flake_model(db: &dyn Db, flake: File) -> Arc<FlakeModel> {
     let dir = flake.path(db).parent().unwrap_or(Path::new("/"));
     Arc::new(flake::read(&db::parse(db, flake).root(), dir))
-}
-
-/// The files of the workspace by path.
-#[salsa::tracked(returns(ref))]
-pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf, File>> {
-    Arc::new(
-        workspace
-            .files(db)
-            .iter()
-            .map(|file| (file.path(db).clone(), *file))
-            .collect(),
-    )
 }
 
 /// The modules of one system.
@@ -76,7 +64,7 @@ impl SystemModules {
 #[salsa::tracked(returns(ref))]
 pub fn system_modules(db: &dyn Db, flake: File) -> Arc<Vec<SystemModules>> {
     let model = flake_model(db, flake);
-    let files = files_by_path(db, db.workspace());
+    let files = crate::analysis::import_graph::files_by_path(db, db.workspace());
     let flake_dir = flake.path(db).parent().unwrap_or(Path::new("/"));
     let inline_modules = &db::module(db, flake).inline;
     let mut out = Vec::new();

@@ -11,6 +11,7 @@ use rowan::{TextRange, TextSize};
 
 use crate::analysis::db::{self, File};
 use crate::analysis::resolve::KeyMeaning;
+use crate::analysis::systems::TextPosition;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -56,11 +57,10 @@ fn path_literal(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Target>
 }
 
 fn place(db: &dyn db::Db, file: File, range: TextRange) -> Target {
-    let before = &file.text(db)[..usize::from(range.start())];
     Target {
         path: file.path(db).clone(),
         range: Some(range),
-        line: before.matches('\n').count() as u32 + 1,
+        line: TextPosition::of(file.text(db), range.start()).line + 1,
     }
 }
 

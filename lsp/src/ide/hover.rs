@@ -47,10 +47,7 @@ fn binding_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover>
         }
     }
     if let Some(site) = def.sites.first() {
-        let line = file.text(db)[..usize::from(site.start())]
-            .matches('\n')
-            .count()
-            + 1;
+        let line = crate::analysis::systems::TextPosition::of(file.text(db), site.start()).line + 1;
         markdown.push_str(&format!("\n\n*Bound on line {line}.*"));
     }
     Some(Hover { range, markdown })
@@ -145,10 +142,11 @@ fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<H
     // What this module defines itself (not what it imports).
     let definitions: Vec<String> = match entry {
         ModuleEntry::File { path, .. } => {
-            let file = systems::files_by_path(db, db.workspace())
+            let file = crate::analysis::import_graph::files_by_path(db, db.workspace())
                 .get(path)
                 .or_else(|| {
-                    systems::files_by_path(db, db.workspace()).get(&path.join("default.nix"))
+                    crate::analysis::import_graph::files_by_path(db, db.workspace())
+                        .get(&path.join("default.nix"))
                 })
                 .copied();
             match file {

@@ -40,15 +40,8 @@ pub struct PackageSet {
 #[salsa::tracked(returns(ref))]
 pub fn package_set(db: &dyn Db, workspace: Workspace) -> Option<Arc<PackageSet>> {
     let index = workspace.options(db);
-    let root = |kind: RootKind| {
-        index
-            .roots
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, dir)| dir.clone())
-    };
-    let nixpkgs = root(RootKind::Nixpkgs)?;
-    read_package_set(&nixpkgs, root(RootKind::Micros).as_deref()).map(Arc::new)
+    let nixpkgs = index.root(RootKind::Nixpkgs)?;
+    read_package_set(nixpkgs, index.root(RootKind::Micros)).map(Arc::new)
 }
 
 pub fn read_package_set(nixpkgs: &Path, micros: Option<&Path>) -> Option<PackageSet> {
@@ -117,7 +110,7 @@ fn top_level_names(root: &SyntaxNode, names: &mut BTreeSet<String>) {
     }
 }
 
-fn entry_names(node: &impl HasEntry, names: &mut BTreeSet<String>) {
+pub(crate) fn entry_names(node: &impl HasEntry, names: &mut BTreeSet<String>) {
     for entry in node.entries() {
         match entry {
             ast::Entry::AttrpathValue(value) => {

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use micros_options::model::RootKind;
-use rnix::ast::{self, HasEntry};
+use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
@@ -215,13 +215,7 @@ impl Platforms {
 /// no (readable) `lib/systems`.
 #[salsa::tracked(returns(ref))]
 pub fn platforms(db: &dyn Db, workspace: Workspace) -> Option<Arc<Platforms>> {
-    let index = workspace.options(db);
-    let nixpkgs = index
-        .roots
-        .iter()
-        .find(|(kind, _)| *kind == RootKind::Nixpkgs)
-        .map(|(_, dir)| dir.clone())?;
-    read_platforms(&nixpkgs).map(Arc::new)
+    read_platforms(workspace.options(db).root(RootKind::Nixpkgs)?).map(Arc::new)
 }
 
 pub fn read_platforms(nixpkgs: &Path) -> Option<Platforms> {
@@ -303,23 +297,7 @@ fn table_names(expr: &ast::Expr, names: &mut BTreeSet<String>, depth: u32) {
         return;
     }
     match expr {
-        ast::Expr::AttrSet(set) => {
-            for entry in set.entries() {
-                match entry {
-                    ast::Entry::AttrpathValue(value) => names.extend(
-                        value
-                            .attrpath()
-                            .and_then(|p| p.attrs().next())
-                            .and_then(|a| crate::analysis::lower::attr_text(&a)),
-                    ),
-                    ast::Entry::Inherit(inherit) => names.extend(
-                        inherit
-                            .attrs()
-                            .filter_map(|a| crate::analysis::lower::attr_text(&a)),
-                    ),
-                }
-            }
-        }
+        ast::Expr::AttrSet(set) => super::packages::entry_names(set, names),
         ast::Expr::LetIn(let_in) => {
             if let Some(body) = let_in.body() {
                 table_names(&body, names, depth + 1);

@@ -235,9 +235,8 @@ pub fn find_system(db: &dyn Db, name: &str) -> Result<SystemRef, String> {
 }
 
 /// Lower a file (which also finds the options it declares) and return the
-/// files it brings in: its imports, a flake's systems' modules.
-/// Lower `file`; the module files it brings in, and the paths it names
-/// that do not exist (`missing-import`).
+/// module files it brings in (its imports, a flake's systems' modules) and
+/// the paths it names that do not exist (`missing-import`).
 fn lower(db: &RootDatabase, file: File) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let module = db::module(db, file);
     if module.declares_options {
