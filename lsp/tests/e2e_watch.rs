@@ -12,6 +12,7 @@ mod client;
 #[allow(dead_code)] // The Nix check is for other tests.
 mod common;
 use client::*;
+use common::copy_tree;
 
 const CREATED: i64 = 1;
 const CHANGED: i64 = 2;
@@ -140,20 +141,6 @@ fn an_open_document_deleted_on_disk_keeps_its_buffer() {
     client.diagnostics_until(&config, |c| c.is_empty());
     client.diagnostics_until(&module, |c| c == ["unused-binding"]);
     client.shutdown();
-}
-
-/// A copy of the fixture tree at `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn flake_lock(micros_hash: &str, nixpkgs_hash: &str) -> String {

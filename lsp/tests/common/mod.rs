@@ -12,6 +12,20 @@ pub fn fixtures() -> PathBuf {
         .expect("tests/fixtures exists")
 }
 
+/// A copy of the tree `from` at `to` (made with its parents).
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// Nix as these tests need it whatever this machine's nix.conf says:
 /// flakes on, single-user with root owning the store (Debian's nix-bin
 /// installs a nix.conf naming a `nixbld` group it does not create), no
