@@ -1,5 +1,7 @@
 //! `micros build` with real Nix, offline, on the test flake in
-//! tests/fixtures/flake-build (derivations that need only /bin/sh).
+//! tests/fixtures/flake-build (derivations that need only /bin/sh), and
+//! systems by name on tests/fixtures/systems-build (two systems whose
+//! micros is the stand-in in tests/fixtures/micros-standin).
 //! Tests that need Nix skip with a message when `nix` is not on PATH;
 //! CI installs it (.ci/steps/70-nix.sh).
 
@@ -35,7 +37,12 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Nix takes every file), with `configuration` as its settings. The host
 /// name carries a nonce so that every test builds its derivations afresh.
 fn flake(configuration: &str) -> (PathBuf, String) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/flake-build");
+    fixture_flake("flake-build", configuration)
+}
+
+/// The same for the fixture flake `name`: a copy with `configuration.nix`
+/// as given, `HOST` in it replaced by the nonce.
+fn fixture_flake(name: &str, configuration: &str) -> (PathBuf, String) {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -43,10 +50,7 @@ fn flake(configuration: &str) -> (PathBuf, String) {
         .unwrap_or_default();
     let host = format!("t{}-{n}-{nanos}", std::process::id());
     let dir = std::env::temp_dir().join(format!("micros-build-{host}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    for file in ["flake.nix", "configuration.nix"] {
-        std::fs::copy(fixture.join(file), dir.join(file)).expect("copy the fixture");
-    }
+    common::copy_tree(&common::fixtures().join(name), &dir);
     std::fs::write(
         dir.join("configuration.nix"),
         configuration.replace("HOST", &host),
@@ -55,22 +59,40 @@ fn flake(configuration: &str) -> (PathBuf, String) {
     (dir, host)
 }
 
+/// What every build here hands Nix after `--`: offline (no
+/// substituters), no sandbox, no result link.
+const OFFLINE: [&str; 7] = [
+    "--no-link",
+    "--option",
+    "substituters",
+    "",
+    "--option",
+    "sandbox",
+    "false",
+];
+
 /// `micros build DIR ARGS -- NIX_ARGS` offline: no substituters, no sandbox.
 fn build(dir: &Path, args: &[&str]) -> Output {
     micros()
         .arg("build")
         .args(args)
         .arg(dir)
-        .args([
-            "--",
-            "--no-link",
-            "--option",
-            "substituters",
-            "",
-            "--option",
-            "sandbox",
-            "false",
-        ])
+        .arg("--")
+        .args(OFFLINE)
+        .current_dir(dir)
+        .output()
+        .expect("micros runs")
+}
+
+/// `micros build TARGET` in `dir`, offline, with the stand-in micros as
+/// the flake's micros input.
+fn build_system(dir: &Path, target: &str) -> Output {
+    let standin = common::fixtures().join("micros-standin");
+    micros()
+        .args(["build", target, "--"])
+        .args(OFFLINE)
+        .args(["--override-input", "micros"])
+        .arg(format!("path:{}", standin.display()))
         .current_dir(dir)
         .output()
         .expect("micros runs")
@@ -297,5 +319,68 @@ fn a_terminal_gets_one_redrawn_progress_line() {
         screen.contains("built packages.") && screen.contains(&format!("{host}-image")),
         "{screen:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A system by the name `micros systems` gives it, or by its end
+/// (`container`), alone or after the flake (`DIR#default`): Nix builds
+/// that system's output.
+#[test]
+fn a_system_by_its_name() {
+    if !nix_available() {
+        return;
+    }
+    // The fixture's systems are x86_64-linux packages.
+    if std::env::consts::ARCH != "x86_64" || std::env::consts::OS != "linux" {
+        eprintln!("skipped: the fixture builds for x86_64-linux only");
+        return;
+    }
+    let (dir, host) = fixture_flake("systems-build", "{\n  networking.hostName = \"HOST\";\n}\n");
+    let built = |output: &Output| {
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let path = text(&output.stdout).trim().to_string();
+        let content = std::fs::read_to_string(&path).expect("the image is a file");
+        (stderr, path, content)
+    };
+
+    let (stderr, path, content) = built(&build_system(&dir, "container"));
+    assert!(
+        stderr.contains(&format!(
+            "building {}#packages.x86_64-linux.container\n",
+            dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(path.ends_with(&format!("-{host}-oci-image")), "{path}");
+    assert_eq!(content, format!("oci-image of {host}\n"));
+
+    let parent = dir.parent().expect("the copy is in a directory");
+    let (stderr, path, content) =
+        built(&build_system(parent, &format!("{}#default", dir.display())));
+    assert!(
+        stderr.contains("#packages.x86_64-linux.default\n"),
+        "{stderr}"
+    );
+    assert!(path.ends_with(&format!("-{host}-image")), "{path}");
+    assert_eq!(content, format!("image of {host}\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A name no system has is refused before Nix is asked, with the flake's
+/// systems.
+#[test]
+fn an_unknown_system_name_lists_the_systems() {
+    let (dir, _) = fixture_flake("systems-build", "{\n  networking.hostName = \"HOST\";\n}\n");
+    let output = build_system(&dir, "iso");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: no system `iso` in {}/flake.nix (its systems: packages.x86_64-linux.container, packages.x86_64-linux.default)\n",
+            dir.display()
+        )
+    );
+    assert!(output.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
