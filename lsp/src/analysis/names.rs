@@ -11,17 +11,28 @@ use rowan::ast::AstNode;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NameProblems {
     pub undefined: Vec<(String, TextRange)>,
-    pub unused: Vec<(String, TextRange)>,
+    pub unused: Vec<Unused>,
     /// `with x;` (this range) that gives no name to its body.
     pub unused_with: Vec<TextRange>,
     /// The `rec` of sets whose values use none of its names.
     pub needless_rec: Vec<TextRange>,
 }
 
+/// A binding nothing uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unused {
+    pub name: String,
+    pub range: TextRange,
+    /// Bound by `inherit`, where the name must stay the source's: such a
+    /// binding can only be removed, not renamed to `_name`.
+    pub inherited: bool,
+}
+
 struct Binding {
     range: TextRange,
     used: bool,
     report_unused: bool,
+    inherited: bool,
 }
 
 /// An enclosing `with`: its `with x;` and whether a name came from it.
@@ -49,7 +60,7 @@ pub fn check_names(root: &ast::Root) -> NameProblems {
         walker.expr(&expr);
     }
     walker.out.undefined.sort_by_key(|(_, r)| r.start());
-    walker.out.unused.sort_by_key(|(_, r)| r.start());
+    walker.out.unused.sort_by_key(|u| u.range.start());
     walker.out.unused_with.sort_by_key(|r| r.start());
     walker.out.needless_rec.sort_by_key(|r| r.start());
     walker.out
@@ -92,7 +103,11 @@ impl Walker {
         if let Some(scope) = self.scopes.pop() {
             for (name, binding) in scope {
                 if binding.report_unused && !binding.used && !name.starts_with('_') {
-                    self.out.unused.push((name, binding.range));
+                    self.out.unused.push(Unused {
+                        name,
+                        range: binding.range,
+                        inherited: binding.inherited,
+                    });
                 }
             }
         }
@@ -269,6 +284,7 @@ fn param(ident: &ast::Ident) -> Binding {
         range: ident.syntax().text_range(),
         used: false,
         report_unused: false,
+        inherited: false,
     }
 }
 
@@ -286,6 +302,7 @@ fn bindings_of(node: &impl HasEntry, report_unused: bool) -> HashMap<String, Bin
                         range,
                         used: false,
                         report_unused,
+                        inherited: false,
                     });
                 }
             }
@@ -297,6 +314,7 @@ fn bindings_of(node: &impl HasEntry, report_unused: bool) -> HashMap<String, Bin
                             range,
                             used: false,
                             report_unused,
+                            inherited: true,
                         });
                     }
                 }
@@ -314,7 +332,7 @@ mod tests {
         let names = check_names(&rnix::Root::parse(text).tree());
         (
             names.undefined.into_iter().map(|(n, _)| n).collect(),
-            names.unused.into_iter().map(|(n, _)| n).collect(),
+            names.unused.into_iter().map(|u| u.name).collect(),
         )
     }
 

@@ -156,13 +156,20 @@ fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             related: Vec::new(),
         });
     }
-    for (name, range) in &names.unused {
+    for unused in &names.unused {
+        let name = &unused.name;
+        // `inherit (lib) _mkIf;` would look for `_mkIf` in lib.
+        let help = if unused.inherited {
+            format!("remove `{name}` from the `inherit`")
+        } else {
+            format!("remove the binding, or name it `_{name}`")
+        };
         out.push(Diagnostic {
-            range: *range,
+            range: unused.range,
             severity: Severity::Warning,
             code: Code::UnusedBinding,
             message: format!("`{name}` is never used"),
-            help: Some(format!("remove the binding, or name it `_{name}`")),
+            help: Some(help),
             fix: None,
             related: Vec::new(),
         });
@@ -506,6 +513,20 @@ in {
             expect![[r#"
                 4:28-4:29 Error type-mismatch: `micros.services.b.startOnBoot` is the integer 1, but its type is boolean
                 7:60-7:61 Error type-mismatch: `services.getty.enable` is the integer 3, but its type is boolean
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_unused_inherit_is_removed_not_renamed() {
+        // Renamed to `_mkForce`, the inherit would look for `_mkForce` in lib.
+        check(
+            r#"{ lib, ... }:
+let inherit (lib) mkIf mkForce; spare = 1;
+in { networking.hostName = mkIf true "a"; }"#,
+            expect![[r#"
+                2:24-2:31 Warning unused-binding: `mkForce` is never used [help: remove `mkForce` from the `inherit`]
+                2:33-2:38 Warning unused-binding: `spare` is never used [help: remove the binding, or name it `_spare`]
             "#]],
         );
     }
