@@ -50,9 +50,9 @@ pub struct AnalysisHost {
 }
 
 impl AnalysisHost {
-    pub fn set_options(&mut self, index: OptionIndex) {
+    pub fn set_options(&mut self, index: impl Into<Arc<OptionIndex>>) {
         let workspace = crate::analysis::db::Db::workspace(&self.db);
-        workspace.set_options(&mut self.db).to(Arc::new(index));
+        workspace.set_options(&mut self.db).to(index.into());
     }
 
     /// What git leaves out of the workspace's work trees.

@@ -21,7 +21,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 use crate::analysis::db::File;
 use crate::ide::{Analysis, AnalysisHost};
 use line_index::LineIndex;
-pub use settings::Settings;
+pub use settings::{Preread, Settings};
 
 #[derive(Default)]
 struct State {
@@ -56,6 +56,8 @@ struct State {
     /// the asks (only the newest answer is used).
     git_dirs: Vec<PathBuf>,
     git_generation: u64,
+    /// Options files read before this server started (see [`serve`]).
+    preread: settings::Preread,
 }
 
 #[derive(Clone)]
@@ -68,18 +70,23 @@ pub struct Backend {
 /// Serve on stdin/stdout until the client exits (or goes away); whether
 /// it asked to shut down first.
 pub async fn run_stdio() -> bool {
-    serve(tokio::io::stdin(), tokio::io::stdout()).await
+    serve(tokio::io::stdin(), tokio::io::stdout(), Preread::default()).await
 }
 
 /// Serve one client on `input`/`output` until it exits: stdio, or the
-/// in-memory pipes of the fuzzer (`crate::fuzzing`). Whether the client
-/// asked to shut down before it went.
-pub async fn serve<I, O>(input: I, output: O) -> bool
+/// in-memory pipes of the fuzzer (`crate::fuzzing`), whose sessions give
+/// the options files they use already read (`preread`) rather than parse
+/// the same file in each. Whether the client asked to shut down before it
+/// went.
+pub async fn serve<I, O>(input: I, output: O, preread: Preread) -> bool
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let state: Arc<Mutex<State>> = Arc::default();
+    let state = Arc::new(Mutex::new(State {
+        preread,
+        ..State::default()
+    }));
     let (service, socket) = LspService::new(|client| Backend {
         outbox: documents::publisher(client.clone()),
         client,
@@ -241,7 +248,7 @@ impl Backend {
 
     /// Extract (or read) the option set the settings point at, with progress.
     async fn load_options(&self) {
-        let (settings, root, progress_supported, generation) = {
+        let (settings, root, progress_supported, generation, preread) = {
             let mut state = self.lock();
             state.options_generation += 1;
             (
@@ -249,6 +256,7 @@ impl Backend {
                 state.workspace_root.clone(),
                 state.progress_supported,
                 state.options_generation,
+                state.preread.clone(),
             )
         };
         let token = ProgressToken::String(format!("micros/options/{generation}"));
@@ -271,7 +279,7 @@ impl Backend {
             None
         };
         let loaded = self
-            .blocking(move || settings::load_options(&settings, root.as_deref()))
+            .blocking(move || settings::load_options(&settings, root.as_deref(), &preread))
             .await;
         let message = match loaded {
             Ok(loaded) => {

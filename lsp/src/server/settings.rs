@@ -118,8 +118,13 @@ impl Settings {
     }
 }
 
+/// Options files already read, by path, each as its index and its count of
+/// options: `micros.options` naming one of them is not read again.
+#[derive(Debug, Clone, Default)]
+pub struct Preread(pub Arc<Vec<(PathBuf, Arc<OptionIndex>, usize)>>);
+
 pub struct Loaded {
-    pub index: OptionIndex,
+    pub index: Arc<OptionIndex>,
     pub summary: String,
     /// Shown to the user once each.
     pub warnings: Vec<String>,
@@ -134,20 +139,27 @@ fn absolute(path: &Path, root: Option<&Path>) -> PathBuf {
 
 /// Settings first, then MICROS_SRC / MICROS_NIXPKGS, then the workspace's
 /// flake.lock.
-pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
+pub fn load_options(settings: &Settings, root: Option<&Path>, preread: &Preread) -> Loaded {
     let start = Instant::now();
     let mut warnings = Vec::new();
     if let Some(options) = &settings.options {
         let path = absolute(options, root);
-        let read = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| micros_options::json::from_json(&text).map_err(|e| e.to_string()));
+        let read = match preread.0.iter().find(|(p, _, _)| *p == path) {
+            Some((_, index, count)) => Ok((index.clone(), *count)),
+            None => std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| micros_options::json::from_json(&text).map_err(|e| e.to_string()))
+                .map(|set| {
+                    let count = set.flatten().len();
+                    (Arc::new(OptionIndex::new(Arc::new(set), true)), count)
+                }),
+        };
         match read {
-            Ok(set) => {
-                let count = set.flatten().len();
-                let mut index = OptionIndex::new(Arc::new(set), true);
+            Ok((mut index, count)) => {
                 if let Some(source) = &settings.source {
-                    index.roots.push((RootKind::Micros, absolute(source, root)));
+                    Arc::make_mut(&mut index)
+                        .roots
+                        .push((RootKind::Micros, absolute(source, root)));
                 }
                 return Loaded {
                     index,
@@ -172,7 +184,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
         match evaluated_index(&flags, &start_dir, root, SettingNames::Editor, EVAL_TIMEOUT) {
             Ok((index, summary)) => {
                 return Loaded {
-                    index,
+                    index: Arc::new(index),
                     summary,
                     warnings,
                 };
@@ -187,7 +199,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
         Err(error) => {
             warnings.push(format!("micros: {}. Option checks are off.", error.message));
             return Loaded {
-                index: OptionIndex::default(),
+                index: Arc::default(),
                 summary: "no MicrOS options".into(),
                 warnings,
             };
@@ -208,7 +220,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
         Err(error) => {
             warnings.push(format!("micros: {error}"));
             return Loaded {
-                index: OptionIndex::default(),
+                index: Arc::default(),
                 summary: "no MicrOS options".into(),
                 warnings,
             };
@@ -219,7 +231,7 @@ pub fn load_options(settings: &Settings, root: Option<&Path>) -> Loaded {
     let index =
         crate::analysis::systems::base::static_index(extraction, &micros, nixpkgs.as_deref());
     Loaded {
-        index,
+        index: Arc::new(index),
         summary: format!(
             "extracted {count} MicrOS options from {} in {:.1} ms",
             micros.display(),
