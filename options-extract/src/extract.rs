@@ -11,7 +11,9 @@ use rnix::ast;
 use rowan::TextRange;
 use rowan::ast::AstNode;
 
-use crate::eval::types::{SubmoduleResolver, option_type, thunk_option_type, wrap_unary};
+use crate::eval::types::{
+    MAX_TYPE_DEPTH, SubmoduleResolver, option_type, thunk_option_type, wrap_unary,
+};
 use crate::eval::{
     AttrEntry, Attrs, EvalDiagnostic, Evaluator, FileId, Origin, SubmoduleSpec, Thunk, TypeVal,
     UnaryType, Value, normalize, to_pretty,
@@ -113,6 +115,13 @@ pub struct Extraction {
 
 /// An option's `type`: its value, the module file, and where it is written.
 type TypeDecl = (Thunk, FileId, Option<(FileId, TextRange)>);
+
+/// What one level of merging declarations' submodule types gives.
+enum Merged {
+    Submodule(OptionType),
+    /// They share this wrapper; the types inside it, to merge next.
+    Wrapped(UnaryType, Vec<(Thunk, FileId)>),
+}
 
 /// A declaration before merging.
 struct RawDecl {
@@ -948,8 +957,34 @@ impl Collector<'_> {
     /// `typeMerge` where it matters: the submodules of several declarations
     /// concatenate their modules, also inside the same wrapper
     /// (`attrsOf (submodule ..)` declared in two modules). `None` when the
-    /// types are not all alike in that way.
+    /// types are not all alike in that way, or when the wrappers nest
+    /// deeper than conversion allows (a type that contains itself, `self =
+    /// attrsOf self`, wraps without end): conversion then reports it.
     fn merge_submodule_types(&mut self, types: &[(Thunk, FileId)]) -> Option<OptionType> {
+        let mut types = types.to_vec();
+        let mut wrappers = Vec::new();
+        loop {
+            match self.merge_submodule_level(&types)? {
+                Merged::Submodule(ty) => {
+                    return Some(
+                        wrappers
+                            .into_iter()
+                            .rev()
+                            .fold(ty, |inner, kind| wrap_unary(kind, inner)),
+                    );
+                }
+                Merged::Wrapped(kind, inner) if wrappers.len() < MAX_TYPE_DEPTH => {
+                    wrappers.push(kind);
+                    types = inner;
+                }
+                Merged::Wrapped(..) => return None,
+            }
+        }
+    }
+
+    /// One level of [`Self::merge_submodule_types`]: the submodules merged,
+    /// or the types inside one wrapper they all share.
+    fn merge_submodule_level(&mut self, types: &[(Thunk, FileId)]) -> Option<Merged> {
         let mut specs = Vec::with_capacity(types.len());
         let mut wrapped = Vec::with_capacity(types.len());
         let mut wrapper = None;
@@ -970,14 +1005,11 @@ impl Collector<'_> {
             }
         }
         match wrapper {
-            None => Some(match self.resolve_submodules(&specs) {
+            None => Some(Merged::Submodule(match self.resolve_submodules(&specs) {
                 Ok(submodule) => OptionType::Submodule(submodule),
                 Err(_) => OptionType::Unknown("infinite recursion".into()),
-            }),
-            Some(kind) if specs.is_empty() => {
-                let inner = self.merge_submodule_types(&wrapped)?;
-                Some(wrap_unary(kind, inner))
-            }
+            })),
+            Some(kind) if specs.is_empty() => Some(Merged::Wrapped(kind, wrapped)),
             Some(_) => None,
         }
     }

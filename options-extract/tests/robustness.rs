@@ -304,3 +304,48 @@ fn a_path_broken_by_an_unclosed_interpolation_is_not_a_panic() {
         assert_eq!(names(&extraction), declared, "{name}");
     }
 }
+
+/// An option declared in two modules with a type that contains itself
+/// through a wrapper (`self = attrsOf self`), or that a function builds
+/// without end: merging the declarations' submodules peeled one wrapper
+/// after another and overflowed the stack (found by the extract fuzzer).
+/// Now merging stops at the depth conversion allows, and the type is
+/// reported as infinite recursion, once, where it is given.
+#[test]
+fn a_self_containing_type_declared_twice_does_not_overflow_the_stack() {
+    for (name, binding) in [
+        ("self", "t = types.attrsOf t;"),
+        ("list", "t = types.listOf (types.nullOr t);"),
+        (
+            "runaway",
+            "t = deep 0; deep = n: types.attrsOf (deep (n + 1));",
+        ),
+    ] {
+        let dir = scratch(&format!("self-containing-twice-{name}"));
+        let declare = |imports: &str| {
+            format!(
+                "{{ lib, ... }}:\nlet\n  inherit (lib) mkOption types;\n  {binding}\nin {{\n  {imports}\n  options.x = mkOption {{ type = t; }};\n  options.z = mkOption {{ type = types.port; default = 22; }};\n}}\n"
+            )
+        };
+        let main = declare("imports = [ ./a.nix ];");
+        let a = declare("").replace("options.z", "options.y");
+        let start = Instant::now();
+        let extraction = extract_files(&dir, &[("main.nix", &main), ("a.nix", &a)], "main.nix");
+        assert!(start.elapsed() < Duration::from_secs(20), "{name}");
+        assert_eq!(names(&extraction), ["x", "y", "z"], "{name}");
+        let recursion: Vec<_> = extraction
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Some("infinite-recursion"))
+            .collect();
+        // Where the type is given (`type = t;`), in one of the two files.
+        assert_eq!(recursion.len(), 1, "{name}: {recursion:#?}");
+        assert_eq!(recursion[0].line, 7, "{name}: {recursion:#?}");
+        assert!(
+            recursion[0]
+                .message
+                .starts_with("infinite recursion encountered"),
+            "{name}: {recursion:#?}"
+        );
+    }
+}
