@@ -598,6 +598,28 @@ fn missing_sources_are_a_warning_unless_denied() {
     assert_eq!(field(&json, "code"), ["missing-sources"]);
     let denied = run(micros(&dir).args(["--deny", "missing-sources", "configuration.nix"]));
     assert_eq!(denied.status.code(), Some(1));
+
+    // A module of the user's that declares an option of its own does not
+    // make everything else unknown: without micros's options, no name is
+    // judged unknown (they once all were).
+    write(
+        &dir,
+        "mine.nix",
+        "{ lib, ... }: { options.my.enable = lib.mkEnableOption \"mine\"; }\n",
+    );
+    write(
+        &dir,
+        "flake.nix",
+        "{ outputs = { micros, ... }: { packages.x86_64-linux.default = (micros.lib.microsSystem { modules = [ ./configuration.nix ./mine.nix ]; }).config.system.build.image; }; }\n",
+    );
+    write(
+        &dir,
+        "configuration.nix",
+        "{ my.enable = \"yes\"; services.gety.enable = true; }\n",
+    );
+    let json = run(micros(&dir).args(["--format", "json"]));
+    // The user's own option is still checked against its type.
+    assert_eq!(field(&json, "code"), ["missing-sources", "type-mismatch"]);
 }
 
 #[test]

@@ -216,6 +216,7 @@ pub fn option_index(db: &dyn Db, workspace: Workspace) -> Arc<OptionIndex> {
     set.options.extend(extra);
     set.options.sort_by(|a, b| a.loc.cmp(&b.loc));
     let mut index = OptionIndex::new(Arc::new(set), base.has_nixpkgs);
+    index.has_micros = base.has_micros;
     index.roots = base.roots.clone();
     index.base = base.base.clone();
     if !index.roots.iter().any(|(kind, _)| *kind == RootKind::User) {

@@ -99,6 +99,10 @@ pub struct OptionIndex {
     pub migrations: BTreeMap<Vec<String>, OptionMigration>,
     /// Whether the nixpkgs modules micros imports are part of the set.
     pub has_nixpkgs: bool,
+    /// Whether the set is a micros tree's (its sources were found): only
+    /// then is a name it lacks an unknown option. Without them the set
+    /// holds at most the user's own declarations.
+    pub has_micros: bool,
     /// Where declarations' files are: the directory of each root kind.
     pub roots: Vec<(RootKind, PathBuf)>,
     /// micros's own modules: their definitions, assertions, arguments.
@@ -123,6 +127,7 @@ impl OptionIndex {
             submodules,
             migrations,
             has_nixpkgs,
+            has_micros: true,
             roots,
             base: Arc::default(),
         }

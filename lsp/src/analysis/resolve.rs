@@ -393,6 +393,11 @@ impl<'a> Resolver<'a> {
                 } else if name == "_module" || self.index.owned_by_missing_nixpkgs(path) {
                     // The module system's own options, or options nixpkgs
                     // would declare: not ours to judge.
+                } else if !self.index.has_micros && self.submodule.is_none() {
+                    // Only the user's own options are known (micros's
+                    // sources were not found): any other name may be
+                    // one of micros's. Inside a submodule the user
+                    // declared, all of its options are known.
                 } else {
                     self.unknown_option(entry.id, name, trie, path);
                 }
