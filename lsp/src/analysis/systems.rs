@@ -19,6 +19,7 @@ pub mod analysis;
 pub mod base;
 pub mod definitions;
 pub mod flake;
+pub mod platform;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -443,6 +444,37 @@ mod facts_tests {
                 r#"packages.x86_64-linux.container Some(true) Some("x86_64-unknown-linux-musl")"#,
                 r#"packages.x86_64-linux.default Some(false) Some("x86_64-linux")"#,
                 "packages.x86_64-linux.unsure None None",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_platform_set_is_read_as_nixpkgs_reads_it() {
+        // nixpkgs takes `config` before `system`, as the unknown-platform
+        // check does; a bare string is the system itself.
+        let found = facts(
+            r#"#- /flake.nix
+{
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.both = (micros.lib.microsSystem {
+      modules = [ { nixpkgs.hostPlatform = { config = "aarch64-unknown-linux-musl"; system = "x86_64-linux"; }; } ];
+    }).config.system.build.image;
+    packages.x86_64-linux.config = (micros.lib.microsSystem {
+      modules = [ { nixpkgs.hostPlatform = { config = "riscv64-unknown-linux-gnu"; }; } ];
+    }).config.system.build.image;
+  };
+}
+"#,
+        );
+        let show: Vec<String> = found
+            .iter()
+            .map(|(name, f)| format!("{name} {:?}", f.platform))
+            .collect();
+        assert_eq!(
+            show,
+            [
+                r#"packages.x86_64-linux.both Some("aarch64-unknown-linux-musl")"#,
+                r#"packages.x86_64-linux.config Some("riscv64-unknown-linux-gnu")"#,
             ]
         );
     }

@@ -23,8 +23,9 @@ use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
 use crate::analysis::db::{self, Db, File, Workspace};
-use crate::analysis::lower::{Key, Literal, Module, Node, NodeId};
+use crate::analysis::lower::Literal;
 use crate::analysis::resolve::Code;
+use crate::analysis::systems::platform::platform_name;
 use crate::ide::completion::{CompletionItem, CompletionKind};
 use crate::ide::diagnostics::{Diagnostic, Fix, Severity};
 
@@ -421,44 +422,6 @@ fn tested() -> String {
         .map(|m| format!("\"{m}\""))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The literal system name a platform value gives, with its node and the
-/// set's field (`config` before `system`, as nixpkgs reads them).
-fn platform_name(module: &Module, value: NodeId) -> Option<(NodeId, Option<&'static str>, String)> {
-    let literal = |node: NodeId| match module.nodes.get(node.0 as usize)? {
-        Node::Literal(Literal::Str(s)) => Some(s.clone()),
-        _ => None,
-    };
-    match module.nodes.get(value.0 as usize)? {
-        Node::Literal(Literal::Str(s)) => Some((value, None, s.clone())),
-        Node::Attrs(entries) => {
-            let field = |name: &str| {
-                entries
-                    .iter()
-                    .find(|e| matches!(&e.key, Key::Name(n) if n == name))
-                    .map(|e| unwrap(module, e.value))
-            };
-            for name in ["config", "system"] {
-                if let Some(node) = field(name) {
-                    return literal(node).map(|s| (node, Some(name), s));
-                }
-            }
-            None
-        }
-        _ => None,
-    }
-}
-
-/// Through `mkDefault` and the like (a few deep at most; bounded).
-fn unwrap(module: &Module, mut node: NodeId) -> NodeId {
-    for _ in 0..16 {
-        match module.nodes.get(node.0 as usize) {
-            Some(Node::Wrapped(inner)) => node = *inner,
-            _ => break,
-        }
-    }
-    node
 }
 
 /// Completion of a system name in the string after `system = `,

@@ -19,6 +19,7 @@ use rowan::TextRange;
 
 use super::base::{BaseModule, MODULE_SYSTEM_ARGS};
 use super::definitions::{Collected, DefValue, Definition, collect, strip_checks};
+use super::platform::{platform_name, unwrap};
 use super::{ModuleEntry, Related, flake_model, system_modules};
 use crate::analysis::cond::{Cond, Value as CondValue};
 use crate::analysis::db::{self, Db, File};
@@ -269,7 +270,8 @@ impl<'a> SystemAnalysis<'a> {
             let Owner::User(file, _) = self.modules[module].owner else {
                 return None;
             };
-            let system = set_system(db::module(self.db, file), definition.node)?;
+            let module = db::module(self.db, file);
+            let (_, _, system) = platform_name(module, unwrap(module, definition.node))?;
             if found.as_ref().is_some_and(|f| *f != system) {
                 return None;
             }
@@ -1135,28 +1137,6 @@ fn shown_user_path(db: &dyn Db, flake: File, file: File) -> String {
 
 fn owned(path: &[&str]) -> Vec<String> {
     path.iter().map(|s| s.to_string()).collect()
-}
-
-/// The literal `system` of a set (through `mkDefault` and the like).
-fn set_system(module: &crate::analysis::lower::Module, mut node: NodeId) -> Option<String> {
-    use crate::analysis::lower::{Key, Node};
-    // Wrappers nest a few deep at most; the bound keeps a cycle out.
-    for _ in 0..16 {
-        match module.nodes.get(node.0 as usize)? {
-            Node::Wrapped(inner) => node = *inner,
-            Node::Attrs(entries) => {
-                let entry = entries
-                    .iter()
-                    .find(|e| matches!(&e.key, Key::Name(n) if n == "system"))?;
-                return match module.nodes.get(entry.value.0 as usize)? {
-                    Node::Literal(Literal::Str(system)) => Some(system.clone()),
-                    _ => None,
-                };
-            }
-            _ => return None,
-        }
-    }
-    None
 }
 
 /// Why hardware options do not belong in a container system.
