@@ -14,7 +14,9 @@
 //! edits.
 //!
 //! `cargo bench -p micros-lsp --bench editor [-- FILTER]`. Rounds:
-//! MICROS_BENCH_ROUNDS (default 3). Options come from MICROS_SRC /
+//! MICROS_BENCH_ROUNDS (default 3); MICROS_BENCH_EDITS sets every row's
+//! number of edits (0 too: two profiles that differ only in it give the
+//! cost of the edits alone). Options come from MICROS_SRC /
 //! MICROS_NIXPKGS when set, else from the fixture tree. To profile the
 //! servers as the script drives them, MICROS_LSP_WRAPPER is a command they
 //! are run under (`perf record -e cpu-clock -g --`, `valgrind --tool=callgrind`).
@@ -88,6 +90,9 @@ fn main() {
         "memory",
     ]);
     let rounds = bench_support::env_count("MICROS_BENCH_ROUNDS", 3);
+    let edits: Option<usize> = std::env::var("MICROS_BENCH_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let nil = bench_support::nil_bin();
     let trees = bench_support::trees();
     let options = json!({ "micros": { "source": trees.micros, "nixpkgs": trees.nixpkgs } });
@@ -143,12 +148,15 @@ fn main() {
             print_memory(&rows);
             continue;
         }
-        let scenario = match name {
+        let mut scenario = match name {
             "2,005 lines" => two_thousand_lines(&tmp, name, 200),
             "20,005 lines" => twenty_thousand_lines(&tmp),
             "5,000 inline modules" => five_thousand_inline_modules(&tmp),
             _ => two_hundred_modules(&tmp),
         };
+        if let Some(edits) = edits {
+            scenario.edits = edits;
+        }
         let mut runs: Vec<(Server, Run)> = Vec::new();
         for _ in 0..rounds {
             for &server in &servers {

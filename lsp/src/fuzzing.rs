@@ -16,7 +16,7 @@ use micros_options::{ExtractRequest, ModuleSource, OptionSet, Root};
 use rowan::{TextRange, TextSize};
 
 use crate::analysis::options::OptionIndex;
-use crate::analysis::reparse::Parsed;
+use crate::analysis::reparse::{Baseline, Parsed};
 use crate::ide::AnalysisHost;
 
 pub use session::server_session;
@@ -58,31 +58,34 @@ fn parts(data: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Parse + incremental reparse: the text before and after an edit (the
-/// parts before and after the first NUL; without one, the text and the
-/// text less its middle character). Reparsing must equal a full parse.
+/// Parse + incremental reparse: the texts of a file edited one after the
+/// other, as the server reparses them (each from the last text that
+/// parsed without errors), then the first text again (an edit undone).
+/// The texts are the parts between NULs; without one, the text, the text
+/// less its middle character, and the text again. Each reparse must equal
+/// a full parse.
 pub fn parse_and_reparse(data: &[u8]) {
-    let parts = parts(data);
-    let old = &parts[0];
-    let new = match parts.get(1) {
-        Some(new) => new.clone(),
-        None => {
-            let mut new = old.clone();
-            let middle = (0..=old.len() / 2)
-                .rev()
-                .find(|&i| old.is_char_boundary(i))
-                .unwrap_or(0);
-            if middle < old.len() {
-                new.remove(middle);
-            }
-            new
+    let mut texts = parts(data);
+    if texts.len() == 1 {
+        let old = &texts[0];
+        let mut new = old.clone();
+        let middle = (0..=old.len() / 2)
+            .rev()
+            .find(|&i| old.is_char_boundary(i))
+            .unwrap_or(0);
+        if middle < old.len() {
+            new.remove(middle);
         }
-    };
-    let before = Parsed::new(old);
-    let incremental = before.reparse(old, &new);
-    let full = Parsed::new(&new);
-    assert_eq!(incremental, full, "reparse differs from a full parse");
-    assert_tree_holds_text(&full, &new);
+        texts.push(new);
+    }
+    texts.push(texts[0].clone());
+    let mut baseline = None;
+    for text in &texts {
+        let incremental = Baseline::parse(&mut baseline, text);
+        let full = Parsed::new(text);
+        assert_eq!(incremental, full, "reparse differs from a full parse");
+        assert_tree_holds_text(&full, text);
+    }
 }
 
 /// The tree holds the text byte for byte, except where a missing `;` was

@@ -43,15 +43,16 @@ pub struct Workspace {
 #[salsa::db]
 pub trait Db: salsa::Database {
     fn workspace(&self) -> Workspace;
-    /// The last parse of each file, for incremental reparsing (`None`
-    /// where one-shot analysis has no use for it).
+    /// The last parse without errors of each file, for incremental
+    /// reparsing (`None` where one-shot analysis has no use for it).
     fn last_parses(&self) -> Option<&LastParses> {
         None
     }
 }
 
-pub type LastParses = Mutex<FxHashMap<File, (Arc<str>, Parsed)>>;
+pub type LastParses = Mutex<FxHashMap<File, Baseline>>;
 
+use crate::analysis::reparse::Baseline;
 pub use crate::analysis::reparse::Parsed;
 
 // A new text always parses to a new tree: comparing them deeply to
@@ -62,15 +63,12 @@ pub fn parse(db: &dyn Db, file: File) -> Parsed {
     let Some(last) = db.last_parses() else {
         return Parsed::new(text);
     };
-    // The previous parse of this file lets an edit inside one token skip
+    // The last good parse of this file lets an edit inside one token skip
     // the parser; salsa keeps no old value we could start from.
-    let previous = last.lock().ok().and_then(|map| map.get(&file).cloned());
-    let parsed = match previous {
-        Some((old_text, old)) => old.reparse(&old_text, text),
-        None => Parsed::new(text),
-    };
-    if let Ok(mut map) = last.lock() {
-        map.insert(file, (Arc::from(text.as_str()), parsed.clone()));
+    let mut baseline = last.lock().ok().and_then(|map| map.get(&file).cloned());
+    let parsed = Baseline::parse(&mut baseline, text);
+    if let (Some(baseline), Ok(mut map)) = (baseline, last.lock()) {
+        map.insert(file, baseline);
     }
     parsed
 }

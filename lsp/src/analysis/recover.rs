@@ -19,9 +19,21 @@ const MAX_REPAIRS: usize = 8;
 
 pub const MISSING_SEMICOLON: &str = "expected `;` after this value";
 
+/// A parse: the tree, and the errors (range, message).
+pub type Parse = (GreenNode, Vec<(TextRange, String)>);
+
 /// A bounded parse (see `micros_options::syntax`), with missing `;`s
 /// repaired: the tree, and the errors (range, message).
-pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
+pub fn parse(text: &str) -> Parse {
+    parse_with(text, &mut micros_options::syntax::parse)
+}
+
+/// [`parse`], with each repaired candidate parsed by `parse_candidate`,
+/// which must give what `micros_options::syntax::parse` gives. An edit
+/// that deletes a `;` is repaired into the text before the edit less a
+/// line break: incremental reparsing (`reparse`) has that text's tree and
+/// gets the candidate's from it without the parser.
+pub fn parse_with(text: &str, parse_candidate: &mut dyn FnMut(&str) -> Parse) -> Parse {
     let (mut green, mut errors) = micros_options::syntax::parse(text);
     if errors.is_empty() || unparsed(&green) {
         return (green, errors);
@@ -37,7 +49,7 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
         };
         let mut candidate = repaired.clone();
         candidate.replace_range(replaced..replaced + 1, ";");
-        let (candidate_green, candidate_errors) = micros_options::syntax::parse(&candidate);
+        let (candidate_green, candidate_errors) = parse_candidate(&candidate);
         // A repair must get the parser past the error it was made for.
         if first_error(&candidate_errors).is_some_and(|next| next <= first) {
             break;

@@ -4,8 +4,12 @@
 //!
 //! The fast path only applies where the result provably equals a full
 //! parse: the new text must lex to one token of the same kind, and its
-//! neighbours must lex exactly as before. Everything else (and any file
-//! with syntax errors) is parsed from scratch.
+//! neighbours must lex exactly as before. Everything else is parsed from
+//! scratch. A tree with syntax errors is never the starting point: edits
+//! start from the file's last parse without errors (its [`Baseline`]), so
+//! typing back the `;` an edit deleted is no change at all against it.
+
+use std::sync::Arc;
 
 use rnix::SyntaxKind::{self, *};
 use rowan::{GreenNode, GreenToken, TextRange, TextSize};
@@ -30,10 +34,25 @@ impl Parsed {
     }
 
     /// The parse of `new_text`, reusing this parse of `old_text` when the
-    /// two differ inside one token.
+    /// two are equal or differ inside one token.
     pub fn reparse(&self, old_text: &str, new_text: &str) -> Parsed {
-        self.relex_token(old_text, new_text)
-            .unwrap_or_else(|| Parsed::new(new_text))
+        // The parser is deterministic: the same text, the same parse.
+        if old_text == new_text {
+            return self.clone();
+        }
+        if let Some(parsed) = self.relex_token(old_text, new_text) {
+            return parsed;
+        }
+        // A `;` deleted: the repair the parse tries is this text again,
+        // less a line break, which is a change inside one token of it.
+        let (green, errors) =
+            crate::analysis::recover::parse_with(new_text, &mut |candidate: &str| match self
+                .relex_token(old_text, candidate)
+            {
+                Some(parsed) => (parsed.green, parsed.errors),
+                None => micros_options::syntax::parse(candidate),
+            });
+        Parsed { green, errors }
     }
 
     fn relex_token(&self, old_text: &str, new_text: &str) -> Option<Parsed> {
@@ -79,6 +98,32 @@ impl Parsed {
             green,
             errors: Vec::new(),
         })
+    }
+}
+
+/// A file's last parse without syntax errors and its text, where the next
+/// edit's reparse starts from, however many edits with errors came between.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    text: Arc<str>,
+    parsed: Parsed,
+}
+
+impl Baseline {
+    /// The parse of `text`, from `baseline` where there is one; a parse
+    /// without errors becomes the baseline.
+    pub fn parse(baseline: &mut Option<Baseline>, text: &str) -> Parsed {
+        let parsed = match baseline {
+            Some(last) => last.parsed.reparse(&last.text, text),
+            None => Parsed::new(text),
+        };
+        if parsed.errors.is_empty() {
+            *baseline = Some(Baseline {
+                text: Arc::from(text),
+                parsed: parsed.clone(),
+            });
+        }
+        parsed
     }
 }
 
@@ -260,5 +305,83 @@ mod tests {
         assert!(!old.errors.is_empty());
         assert!(old.relex_token(text, "{ ab = ; }").is_none());
         assert_eq!(old.reparse(text, "{ ab = ; }"), Parsed::new("{ ab = ; }"));
+    }
+
+    /// A `;` deleted and typed again: the deletion is parsed in full (the
+    /// file has an error), the `;` typed back is the baseline's own text,
+    /// and its tree is reused as it is.
+    #[test]
+    fn typing_back_a_deleted_semicolon_reuses_the_last_good_tree() {
+        let good = "{ a = \"hello\";\n  b = 1;\n}\n";
+        let broken = "{ a = \"hello\"\n  b = 1;\n}\n";
+        let mut baseline = None;
+        let first = Baseline::parse(&mut baseline, good);
+        let after_delete = Baseline::parse(&mut baseline, broken);
+        assert_eq!(after_delete, Parsed::new(broken));
+        assert!(!after_delete.errors.is_empty());
+        let retyped = Baseline::parse(&mut baseline, good);
+        assert_eq!(retyped, Parsed::new(good));
+        // The very tree, not a parse equal to it.
+        assert!(std::ptr::eq::<rowan::GreenNodeData>(
+            &*retyped.green,
+            &*first.green
+        ));
+    }
+
+    /// Deleting a `;`: the parse repairs the text into the good one less a
+    /// line break, and that candidate comes from the good tree.
+    #[test]
+    fn a_deleted_semicolon_is_repaired_from_the_good_tree() {
+        let good = "{\n  a = \"hello\";\n  b = 1;\n}\n";
+        let broken = "{\n  a = \"hello\"\n  b = 1;\n}\n";
+        let repaired = "{\n  a = \"hello\";  b = 1;\n}\n";
+        let old = Parsed::new(good);
+        let full = Parsed::new(broken);
+        assert_eq!(
+            full.errors,
+            vec![(
+                TextRange::empty(15.into()),
+                crate::analysis::recover::MISSING_SEMICOLON.to_string()
+            )]
+        );
+        assert!(old.relex_token(good, repaired).is_some());
+        let mut candidates = Vec::new();
+        let (green, errors) = crate::analysis::recover::parse_with(broken, &mut |c: &str| {
+            candidates.push(c.to_string());
+            micros_options::syntax::parse(c)
+        });
+        assert_eq!(candidates, [repaired]);
+        assert_eq!(Parsed { green, errors }, full);
+        assert_eq!(old.reparse(good, broken), full);
+    }
+
+    /// After edits with errors, an edit that is one token away from the
+    /// last good text takes the fast path against it.
+    #[test]
+    fn edits_after_an_error_start_from_the_last_good_parse() {
+        let good = "{ a = \"hello\"; b = 1; }";
+        let broken = "{ a = \"hello\" b = 1; }";
+        let typed = "{ a = \"hellx\"; b = 1; }";
+        let mut baseline = None;
+        Baseline::parse(&mut baseline, good);
+        Baseline::parse(&mut baseline, broken);
+        let kept = baseline.clone().expect("the good parse stays the baseline");
+        assert_eq!(&*kept.text, good);
+        assert!(kept.parsed.relex_token(good, typed).is_some());
+        assert_eq!(Baseline::parse(&mut baseline, typed), Parsed::new(typed));
+        assert_eq!(baseline.map(|b| b.text), Some(Arc::from(typed)));
+    }
+
+    /// A file that never parsed cleanly has no baseline: each edit is
+    /// parsed in full.
+    #[test]
+    fn no_baseline_without_a_good_parse() {
+        let mut baseline = None;
+        let text = "{ a = ; }";
+        assert_eq!(Baseline::parse(&mut baseline, text), Parsed::new(text));
+        assert!(baseline.is_none());
+        let text = "{ ab = ; }";
+        assert_eq!(Baseline::parse(&mut baseline, text), Parsed::new(text));
+        assert!(baseline.is_none());
     }
 }
