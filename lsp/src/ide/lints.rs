@@ -5,10 +5,8 @@
 
 use std::collections::HashSet;
 
-use rnix::ast::{self, HasEntry};
-use rnix::{SyntaxKind, SyntaxNode};
-use rowan::TextRange;
-use rowan::ast::AstNode;
+use rnix::SyntaxKind::{self, *};
+use rowan::{GreenNodeData, GreenTokenData, NodeOrToken, TextRange, TextSize};
 
 use crate::analysis::db::{self, File};
 use crate::analysis::resolve::Code;
@@ -16,7 +14,7 @@ use crate::ide::diagnostics::{Diagnostic, Fix, Severity};
 
 pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let text = file.text(db);
-    let root = db::parse(db, file).root();
+    let parsed = db::parse(db, file);
     let names = db::names(db, file);
     let mut out = Vec::new();
     let mut push = |code: Code, range: TextRange, message: String, fix: Option<Fix>| {
@@ -58,18 +56,26 @@ pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
             }),
         );
     }
-    for node in root.syntax().descendants() {
-        match node.kind() {
+    // Over the green tree: these lints need kinds, texts and offsets only,
+    // and red nodes for every node and token of the file would cost more
+    // than the lints themselves. Iterative, however deep the file nests.
+    let mut uris = Vec::new();
+    let mut stack: Vec<(&GreenNodeData, TextSize)> = vec![(&parsed.green, TextSize::from(0))];
+    while let Some((node, start)) = stack.pop() {
+        let range = TextRange::at(start, node.text_len());
+        match kind(node.kind()) {
             SyntaxKind::NODE_LET_IN => {
-                let Some(let_in) = ast::LetIn::cast(node.clone()) else {
-                    continue;
+                let binds = children(node, start)
+                    .any(|(c, _)| matches!(kind(c.kind()), NODE_ATTRPATH_VALUE | NODE_INHERIT));
+                let token = |wanted| {
+                    children(node, start)
+                        .find(|(c, _)| c.as_token().is_some() && kind(c.kind()) == wanted)
+                        .map(|(c, at)| TextRange::at(at, c.text_len()))
                 };
-                if let_in.entries().next().is_none()
-                    && let (Some(let_token), Some(in_token)) =
-                        (let_in.let_token(), let_in.in_token())
+                if !binds
+                    && let (Some(let_token), Some(in_token)) = (token(TOKEN_LET), token(TOKEN_IN))
                 {
-                    let range =
-                        TextRange::new(let_token.text_range().start(), in_token.text_range().end());
+                    let range = let_token.cover(in_token);
                     push(
                         Code::EmptyLet,
                         range,
@@ -83,40 +89,47 @@ pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
                 }
             }
             SyntaxKind::NODE_INHERIT => {
-                let Some(inherit) = ast::Inherit::cast(node.clone()) else {
-                    continue;
-                };
-                if inherit.attrs().next().is_none() {
+                // What it names: names, strings and `${...}`, not `(from)`.
+                let names = children(node, start).any(|(c, _)| {
+                    matches!(kind(c.kind()), NODE_IDENT | NODE_STRING | NODE_DYNAMIC)
+                });
+                if !names {
                     push(
                         Code::EmptyInherit,
-                        node.text_range(),
+                        range,
                         "this `inherit` names nothing".into(),
                         Some(Fix {
                             title: "Remove the empty `inherit`".into(),
-                            range: with_trailing_space(text, node.text_range()),
+                            range: with_trailing_space(text, range),
                             replacement: String::new(),
                         }),
                     );
                 }
             }
-            SyntaxKind::NODE_PATTERN => duplicate_formals(&node, &mut push),
+            SyntaxKind::NODE_PATTERN => duplicate_formals(node, start, &mut push),
             _ => {}
         }
+        let mut nodes = Vec::new();
+        for (child, at) in children(node, start) {
+            match child {
+                NodeOrToken::Node(child) => nodes.push((child, at)),
+                NodeOrToken::Token(token) if kind(token.kind()) == TOKEN_URI => {
+                    uris.push((TextRange::at(at, token.text_len()), token.text()));
+                }
+                NodeOrToken::Token(_) => {}
+            }
+        }
+        // In the order of the text.
+        stack.extend(nodes.into_iter().rev());
     }
-    for token in root
-        .syntax()
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| t.kind() == SyntaxKind::TOKEN_URI)
-    {
-        let uri = token.text();
+    for (range, uri) in uris {
         push(
             Code::UriLiteral,
-            token.text_range(),
+            range,
             "unquoted URLs are deprecated in Nix: write a string".into(),
             Some(Fix {
                 title: "Quote the URL".into(),
-                range: token.text_range(),
+                range,
                 replacement: format!("\"{uri}\""),
             }),
         );
@@ -124,24 +137,51 @@ pub fn lints(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     out
 }
 
+fn kind(raw: rowan::SyntaxKind) -> SyntaxKind {
+    <rnix::NixLanguage as rowan::Language>::kind_from_raw(raw)
+}
+
+/// A green node's children, each with its offset in the file.
+fn children(
+    node: &GreenNodeData,
+    start: TextSize,
+) -> impl Iterator<Item = (NodeOrToken<&GreenNodeData, &GreenTokenData>, TextSize)> {
+    let mut at = start;
+    node.children().map(move |child| {
+        let child_start = at;
+        at += child.text_len();
+        (child, child_start)
+    })
+}
+
+/// The identifier a formal or the `@` binding names: its range and text.
+fn ident(node: &GreenNodeData, start: TextSize) -> Option<(TextRange, String)> {
+    children(node, start).find_map(|(child, at)| match child {
+        NodeOrToken::Node(ident) if kind(ident.kind()) == NODE_IDENT => {
+            Some((TextRange::at(at, ident.text_len()), ident.to_string()))
+        }
+        _ => None,
+    })
+}
+
 fn duplicate_formals(
-    node: &SyntaxNode,
+    pattern: &GreenNodeData,
+    start: TextSize,
     push: &mut impl FnMut(Code, TextRange, String, Option<Fix>),
 ) {
-    let Some(pattern) = ast::Pattern::cast(node.clone()) else {
-        return;
-    };
     let mut seen: HashSet<String> = HashSet::new();
-    let names = pattern
-        .pat_entries()
-        .filter_map(|e| e.ident())
-        .chain(pattern.pat_bind().and_then(|b| b.ident()));
-    for ident in names {
-        let name = ident.syntax().text().to_string();
+    let formal = |wanted: SyntaxKind| {
+        children(pattern, start).filter_map(move |(child, at)| match child {
+            NodeOrToken::Node(node) if kind(node.kind()) == wanted => ident(node, at),
+            _ => None,
+        })
+    };
+    // The formals, then the `@` binding (wherever it is written).
+    for (range, name) in formal(NODE_PAT_ENTRY).chain(formal(NODE_PAT_BIND)) {
         if !seen.insert(name.clone()) {
             push(
                 Code::DuplicateFormal,
-                ident.syntax().text_range(),
+                range,
                 format!("the argument `{name}` is named twice; Nix rejects the function"),
                 None,
             );
@@ -253,6 +293,38 @@ let in {
                   d = { x, y, x }: x;
                 }
                 7:15-7:16 Error duplicate-formal: the argument `x` is named twice; Nix rejects the function
+            "#]],
+        );
+    }
+
+    /// Deep in the file, after other text: each range where its text is.
+    #[test]
+    fn nested_lints_point_at_their_text() {
+        check(
+            "{ lib, ... }:\n{\n  a = [ (p@{ p, q }: let in p) ];\n  b = { inherit (lib); };\n  c = [ { u = ftp://x.org/y; } ];\n}\n",
+            expect![[r#"
+                3:10-3:11 Error duplicate-formal: the argument `p` is named twice; Nix rejects the function
+                3:22-3:28 Warning empty-let: this `let` binds nothing => { lib, ... }:
+                {
+                  a = [ (p@{ p, q }: p) ];
+                  b = { inherit (lib); };
+                  c = [ { u = ftp://x.org/y; } ];
+                }
+
+                4:9-4:23 Warning empty-inherit: this `inherit` names nothing => { lib, ... }:
+                {
+                  a = [ (p@{ p, q }: let in p) ];
+                  b = { };
+                  c = [ { u = ftp://x.org/y; } ];
+                }
+
+                5:15-5:28 Warning uri-literal: unquoted URLs are deprecated in Nix: write a string => { lib, ... }:
+                {
+                  a = [ (p@{ p, q }: let in p) ];
+                  b = { inherit (lib); };
+                  c = [ { u = "ftp://x.org/y"; } ];
+                }
+
             "#]],
         );
     }
