@@ -341,6 +341,9 @@ pub fn lower_inline(root: &ast::Root, ranges: &[TextRange]) -> (Module, SourceMa
     (lowerer.module, lowerer.map)
 }
 
+/// How many entries a set has before its names are indexed.
+const INDEXED_FROM: usize = 8;
+
 #[derive(Default)]
 struct Lowerer {
     module: Module,
@@ -357,7 +360,8 @@ struct Lowerer {
     /// lazy, infinite value (fine in Nix); met again without one, it needs
     /// itself to be computed.
     constructors: u32,
-    /// Entry lookup by set and name: sets can be large.
+    /// Entry lookup by set and name, for sets of [`INDEXED_FROM`] entries
+    /// or more: sets can be large.
     by_name: FxHashMap<NodeId, FxHashMap<String, (NodeId, EntryId)>>,
 }
 
@@ -796,20 +800,47 @@ impl Lowerer {
     }
 
     fn find_entry(&self, node: NodeId, key: &Key) -> Option<(NodeId, EntryId)> {
-        match key {
-            Key::Name(name) => self.by_name.get(&node)?.get(name.as_str()).copied(),
-            Key::Dynamic => None,
+        let Key::Name(name) = key else {
+            return None;
+        };
+        if let Some(index) = self.by_name.get(&node) {
+            return index.get(name.as_str()).copied();
         }
+        let Node::Attrs(entries) = &self.module.nodes[node.0 as usize] else {
+            return None;
+        };
+        entries
+            .iter()
+            .find(|e| matches!(&e.key, Key::Name(n) if n == name))
+            .map(|e| (e.value, e.id))
     }
 
+    /// Names are unique in a set (a second one is a duplicate, not an
+    /// entry), so a small set is searched in place; a large one gets an
+    /// index once it has [`INDEXED_FROM`] entries. An index for every set
+    /// made lowering a flake of 5,000 inline modules mostly allocation.
     fn add_entry(&mut self, node: NodeId, entry: Entry) {
-        if let Key::Name(name) = &entry.key {
-            self.by_name
-                .entry(node)
-                .or_default()
-                .insert(name.clone(), (entry.value, entry.id));
+        let indexed = match self.by_name.get_mut(&node) {
+            Some(index) => {
+                if let Key::Name(name) = &entry.key {
+                    index.insert(name.clone(), (entry.value, entry.id));
+                }
+                true
+            }
+            None => false,
+        };
+        let entries = self.attrs_mut(node);
+        entries.push(entry);
+        if !indexed && entries.len() == INDEXED_FROM {
+            let index = entries
+                .iter()
+                .filter_map(|e| match &e.key {
+                    Key::Name(n) => Some((n.clone(), (e.value, e.id))),
+                    Key::Dynamic => None,
+                })
+                .collect();
+            self.by_name.insert(node, index);
         }
-        self.attrs_mut(node).push(entry);
     }
 
     /// Add `key = value` to a set node. A second definition of a name is a

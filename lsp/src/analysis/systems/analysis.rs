@@ -612,15 +612,15 @@ impl<'a> SystemAnalysis<'a> {
         for module in &self.modules {
             provided.extend(module.collected.module_args.iter().cloned());
         }
-        let mut seen: Vec<(File, Option<usize>)> = Vec::new();
+        // A set: a flake's inline modules are thousands in one system.
+        let mut seen: rustc_hash::FxHashSet<(File, Option<usize>)> = Default::default();
         for i in 0..self.modules.len() {
             let Owner::User(file, inline) = self.modules[i].owner else {
                 continue;
             };
-            if seen.contains(&(file, inline)) {
+            if !seen.insert((file, inline)) {
                 continue;
             }
-            seen.push((file, inline));
             let module = db::module(self.db, file);
             let formals = match inline {
                 Some(index) => module.inline.get(index).and_then(|m| m.formals.as_ref()),
