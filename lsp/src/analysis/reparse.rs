@@ -129,20 +129,31 @@ impl Baseline {
 
 /// The changed span: its start, and its end in the old and in the new text.
 fn changed_span(old: &str, new: &str) -> (usize, usize, usize) {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
+    let (old, new) = (old.as_bytes(), new.as_bytes());
+    let prefix = common_prefix(old, new);
     let max_suffix = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let suffix = common_suffix(&old[prefix..], &new[prefix..]).min(max_suffix);
     (prefix, old.len() - suffix, new.len() - suffix)
+}
+
+/// Texts are compared a chunk at a time (a memcmp each), then byte by byte
+/// in the first chunk that differs: a whole file is compared on every edit.
+const CHUNK: usize = 64;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let whole = CHUNK * same_run(a.chunks_exact(CHUNK), b.chunks_exact(CHUNK));
+    whole + same_run(a[whole..].iter(), b[whole..].iter())
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let whole = CHUNK * same_run(a.rchunks_exact(CHUNK), b.rchunks_exact(CHUNK));
+    let (a, b) = (&a[..a.len() - whole], &b[..b.len() - whole]);
+    whole + same_run(a.iter().rev(), b.iter().rev())
+}
+
+/// How many items the two sequences begin with alike.
+fn same_run<T: PartialEq>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> usize {
+    a.zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// The token whose range contains `start..end` (an edit at a boundary may
@@ -326,6 +337,51 @@ mod tests {
             &*retyped.green,
             &*first.green
         ));
+    }
+
+    /// The span found a chunk at a time is the one found byte by byte,
+    /// wherever the change is and whatever the lengths.
+    #[test]
+    fn changed_span_by_chunks() {
+        let bytewise = |old: &str, new: &str| {
+            let (old, new) = (old.as_bytes(), new.as_bytes());
+            let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+            let max_suffix = old.len().min(new.len()) - prefix;
+            let suffix = old
+                .iter()
+                .rev()
+                .zip(new.iter().rev())
+                .take(max_suffix)
+                .take_while(|(a, b)| a == b)
+                .count();
+            (prefix, old.len() - suffix, new.len() - suffix)
+        };
+        let base: String = (0..300).map(|i| (b'a' + (i % 7) as u8) as char).collect();
+        for at in [0, 1, 63, 64, 65, 127, 128, 150, 299, 300] {
+            for (cut, insert) in [
+                (0, "x"),
+                (1, ""),
+                (1, "a"),
+                (2, "bc"),
+                (0, "aaaa"),
+                (70, ""),
+            ] {
+                let end = (at + cut).min(base.len());
+                let new = format!("{}{insert}{}", &base[..at], &base[end..]);
+                assert_eq!(
+                    changed_span(&base, &new),
+                    bytewise(&base, &new),
+                    "{at} {cut} {insert:?}"
+                );
+                assert_eq!(
+                    changed_span(&new, &base),
+                    bytewise(&new, &base),
+                    "{at} {cut} {insert:?}"
+                );
+            }
+        }
+        assert_eq!(changed_span(&base, &base), (300, 300, 300));
+        assert_eq!(changed_span("", &base), (0, 0, 300));
     }
 
     /// Deleting a `;`: the parse repairs the text into the good one less a
