@@ -9,6 +9,8 @@
 //! error, not a crash.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use rnix::ast;
@@ -23,6 +25,9 @@ use crate::nix::process::{self, Control, Limits};
 const FORMATTER_STACK: usize = 256 * 1024 * 1024;
 /// An external formatter that takes longer is stopped.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// alejandra's time explodes on some files: past this, the file is left
+/// as it is and the request answered.
+pub const ALEJANDRA_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Formatter {
@@ -71,7 +76,7 @@ pub fn format_document(
 ) -> Result<Vec<TextEdit>, FormatError> {
     let text = file.text(db);
     check_syntax(db, file)?;
-    let formatted = run(formatter, text)?;
+    let formatted = format_text(formatter, text)?;
     Ok(minimal_edit(text, &formatted).into_iter().collect())
 }
 
@@ -102,7 +107,7 @@ pub fn format_range(
     let formatted = if is_binding {
         // A binding alone is no Nix expression: format it in a set, then
         // take it out again.
-        let wrapped = run(formatter, &format!("{{\n{piece}\n}}\n"))?;
+        let wrapped = format_text(formatter, &format!("{{\n{piece}\n}}\n"))?;
         let inner: Vec<&str> = wrapped.trim_end().lines().collect();
         match inner.as_slice() {
             [open, body @ .., close] if open.trim() == "{" && close.trim() == "}" => body
@@ -117,7 +122,7 @@ pub fn format_range(
             }
         }
     } else {
-        run(formatter, piece)?.trim_end().to_string()
+        format_text(formatter, piece)?.trim_end().to_string()
     };
     // The first line stays where it starts; the others follow its indent.
     let reindented: Vec<String> = formatted
@@ -217,7 +222,8 @@ fn minimal_edit(old: &str, new: &str) -> Option<TextEdit> {
     })
 }
 
-fn run(formatter: &Formatter, text: &str) -> Result<String, FormatError> {
+/// The text formatted as a whole (checking its syntax is the caller's).
+pub fn format_text(formatter: &Formatter, text: &str) -> Result<String, FormatError> {
     match formatter {
         Formatter::Alejandra => alejandra(text),
         Formatter::Command(argv) => external(argv, text),
@@ -225,20 +231,70 @@ fn run(formatter: &Formatter, text: &str) -> Result<String, FormatError> {
 }
 
 fn alejandra(text: &str) -> Result<String, FormatError> {
+    if RUNAWAYS.load(Ordering::Acquire) > 0 {
+        return Err(FormatError::Formatter(format!(
+            "alejandra is still busy with a file it could not format in {} s; try again when it is done, or name another formatter in `micros.formatting.command`",
+            ALEJANDRA_TIMEOUT.as_secs()
+        )));
+    }
     let input = text.to_string();
-    let worker = std::thread::Builder::new()
+    let (send, receive) = mpsc::channel();
+    let state = Arc::new(Mutex::new(Run::Running));
+    let worker_state = state.clone();
+    std::thread::Builder::new()
         .name("alejandra".into())
         .stack_size(FORMATTER_STACK)
-        .spawn(move || alejandra::format::in_memory(String::new(), input))
+        .spawn(move || {
+            // Also when alejandra panics: the run is over either way.
+            let _over = RunOver(worker_state);
+            let _ = send.send(alejandra::format::in_memory(String::new(), input));
+        })
         .map_err(|e| FormatError::Formatter(format!("cannot start the formatter: {e}")))?;
-    match worker.join() {
+    match receive.recv_timeout(ALEJANDRA_TIMEOUT) {
         Ok((alejandra::format::Status::Changed(_), formatted)) => Ok(formatted),
         Ok((alejandra::format::Status::Error(message), _)) => Err(FormatError::Formatter(format!(
             "alejandra cannot read this file: {message}"
         ))),
-        Err(_) => Err(FormatError::Formatter(
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let mut run = state.lock().unwrap_or_else(|e| e.into_inner());
+            if *run == Run::Running {
+                *run = Run::Abandoned;
+                RUNAWAYS.fetch_add(1, Ordering::AcqRel);
+            }
+            Err(FormatError::Formatter(format!(
+                "alejandra did not finish this file in {} s (its time grows steeply with long applications spread over many lines); the file is left as it is",
+                ALEJANDRA_TIMEOUT.as_secs()
+            )))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(FormatError::Formatter(
             "alejandra failed on this file".into(),
         )),
+    }
+}
+
+/// Where a run of alejandra is: a thread cannot be stopped, so one that
+/// is given up on runs on, abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Running,
+    Abandoned,
+    Done,
+}
+
+/// Abandoned runs still going: while there is one, no other starts, so a
+/// file that sends alejandra into a long run cannot pile them up.
+static RUNAWAYS: AtomicUsize = AtomicUsize::new(0);
+
+/// Marks a run over when its thread ends.
+struct RunOver(Arc<Mutex<Run>>);
+
+impl Drop for RunOver {
+    fn drop(&mut self) {
+        let mut run = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if *run == Run::Abandoned {
+            RUNAWAYS.fetch_sub(1, Ordering::AcqRel);
+        }
+        *run = Run::Done;
     }
 }
 
