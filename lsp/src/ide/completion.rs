@@ -90,7 +90,7 @@ struct View<'a> {
 /// with no `:` after it is a set being typed; the end of the name is where
 /// its `= value;` would go.
 fn set_being_typed(syntax: &SyntaxNode, offset: TextSize) -> Option<TextSize> {
-    let token = syntax.token_at_offset(offset).left_biased()?;
+    let token = crate::ide::token_at_offset(syntax, offset).left_biased()?;
     if token.kind() != SyntaxKind::TOKEN_IDENT {
         return None;
     }
@@ -109,8 +109,7 @@ fn set_being_typed(syntax: &SyntaxNode, offset: TextSize) -> Option<TextSize> {
 }
 
 fn in_formals(syntax: &SyntaxNode, offset: TextSize) -> bool {
-    syntax
-        .token_at_offset(offset)
+    crate::ide::token_at_offset(syntax, offset)
         .left_biased()
         .is_some_and(|token| {
             token
@@ -160,7 +159,7 @@ fn value_completion(
     offset: TextSize,
 ) -> Option<Vec<CompletionItem>> {
     // In a set nested in the value, names are being written, not a value.
-    let token = syntax.token_at_offset(offset).left_biased()?;
+    let token = crate::ide::token_at_offset(syntax, offset).left_biased()?;
     let entry = token.parent_ancestors().find_map(|node| {
         if ast::AttrSet::can_cast(node.kind()) && node.text_range().start() < offset {
             Some(None)
@@ -173,7 +172,7 @@ fn value_completion(
         return None;
     }
     // The value being written: the string or identifier under the cursor.
-    let token = syntax.token_at_offset(offset).left_biased()?;
+    let token = crate::ide::token_at_offset(syntax, offset).left_biased()?;
     let (range, in_string) = match token.parent_ancestors().find_map(ast::Str::cast) {
         Some(s) if s.syntax().text_range().start() < offset => (s.syntax().text_range(), true),
         _ if token.kind() == SyntaxKind::TOKEN_IDENT => (token.text_range(), false),
@@ -448,7 +447,7 @@ enum Start<'a> {
 
 fn scope_at<'a>(view: &View, offset: TextSize, index: &'a OptionIndex) -> Option<Start<'a>> {
     let (module, map, resolution) = (view.module, view.map, view.resolution);
-    let token = view.syntax.token_at_offset(offset).left_biased()?;
+    let token = crate::ide::token_at_offset(&view.syntax, offset).left_biased()?;
     for set in token.parent_ancestors().filter_map(ast::AttrSet::cast) {
         let range = set.syntax().text_range();
         if offset <= range.start() {

@@ -378,3 +378,66 @@ pub fn option_markdown(option: &micros_options::OptionDecl, index: &OptionIndex)
     }
     out
 }
+
+/// The token at `offset` (both, at a boundary between two), as rowan's
+/// `token_at_offset` gives it, found by binary search down the tree:
+/// rowan's walks the children of each level one by one, and the top level
+/// of a configuration has thousands.
+pub fn token_at_offset(
+    root: &rnix::SyntaxNode,
+    offset: TextSize,
+) -> rowan::TokenAtOffset<rnix::SyntaxToken> {
+    use rowan::{NodeOrToken, TokenAtOffset};
+    let range = root.text_range();
+    let containing = |at: TextSize| {
+        if at < range.start() || at >= range.end() {
+            return None;
+        }
+        let byte = TextRange::at(at, 1.into());
+        let mut node = root.clone();
+        loop {
+            match node.child_or_token_at_range(byte)? {
+                NodeOrToken::Node(child) => node = child,
+                NodeOrToken::Token(token) => return Some(token),
+            }
+        }
+    };
+    let left = offset
+        .checked_sub(1.into())
+        .filter(|_| offset > range.start())
+        .and_then(containing);
+    let right = containing(offset);
+    match (left, right) {
+        (Some(left), Some(right)) if left == right => TokenAtOffset::Single(left),
+        (Some(left), Some(right)) => TokenAtOffset::Between(left, right),
+        (Some(token), None) | (None, Some(token)) => TokenAtOffset::Single(token),
+        (None, None) => TokenAtOffset::None,
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use rowan::TextSize;
+
+    /// At every offset, what rowan's own walk gives.
+    #[test]
+    fn token_at_offset_is_rowans() {
+        let texts = [
+            include_str!("../../../tests/fixtures/template/configuration.nix"),
+            "{ a = \"x${b}y\"; c = ''\n  z\n''; d = [ 1 2 ]; e = ./p; }",
+            "",
+            "x",
+            "{ a = ; }",
+        ];
+        for text in texts {
+            let root =
+                rnix::SyntaxNode::new_root(crate::analysis::reparse::Parsed::new(text).green);
+            for at in 0..=text.len() as u32 {
+                let offset = TextSize::from(at);
+                let ours: Vec<_> = super::token_at_offset(&root, offset).collect();
+                let rowans: Vec<_> = root.token_at_offset(offset).collect();
+                assert_eq!(ours, rowans, "{text:?} at {at}");
+            }
+        }
+    }
+}

@@ -224,7 +224,7 @@ pub fn completion(db: &dyn Db, file: File, offset: TextSize) -> Option<Vec<Compl
     let text = file.text(db);
     let range = typed_after_pkgs(text, offset)?;
     let root = db::parse(db, file).root();
-    if let Some(token) = root.syntax().token_at_offset(offset).left_biased()
+    if let Some(token) = crate::ide::token_at_offset(root.syntax(), offset).left_biased()
         && matches!(
             token.kind(),
             SyntaxKind::TOKEN_COMMENT | SyntaxKind::TOKEN_STRING_CONTENT

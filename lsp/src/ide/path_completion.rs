@@ -34,7 +34,7 @@ pub fn path_completion(
     }
     // Not inside a string or a comment.
     let root = db::parse(db, file).root();
-    if let Some(token) = root.syntax().token_at_offset(offset).left_biased()
+    if let Some(token) = crate::ide::token_at_offset(root.syntax(), offset).left_biased()
         && matches!(
             token.kind(),
             SyntaxKind::TOKEN_COMMENT | SyntaxKind::TOKEN_STRING_CONTENT

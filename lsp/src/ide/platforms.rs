@@ -430,7 +430,7 @@ fn tested() -> String {
 /// tree's lib/systems.
 pub fn completion(db: &dyn Db, file: File, offset: TextSize) -> Option<Vec<CompletionItem>> {
     let root = db::parse(db, file).root();
-    let token = root.syntax().token_at_offset(offset).left_biased()?;
+    let token = crate::ide::token_at_offset(root.syntax(), offset).left_biased()?;
     if token.kind() == SyntaxKind::TOKEN_COMMENT {
         return None;
     }

@@ -16,7 +16,7 @@ pub fn selection_ranges(db: &dyn db::Db, file: File, offsets: &[TextSize]) -> Ve
         .iter()
         .map(|&offset| {
             let offset = offset.min(syntax.text_range().end());
-            let token = syntax.token_at_offset(offset);
+            let token = crate::ide::token_at_offset(syntax, offset);
             // Between a name and a space or a `;`, the name is meant.
             let token = match (token.clone().left_biased(), token.right_biased()) {
                 (Some(left), Some(right)) => {
