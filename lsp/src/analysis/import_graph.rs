@@ -29,9 +29,14 @@ pub fn files_by_path(db: &dyn Db, workspace: Workspace) -> Arc<FxHashMap<PathBuf
 pub fn imported(db: &dyn Db, from: File, relative: &str) -> Option<File> {
     let files = files_by_path(db, db.workspace());
     let base = from.path(db).parent().unwrap_or(Path::new("/"));
-    let path = normalize(&base.join(relative));
+    module_file(files, &normalize(&base.join(relative)))
+}
+
+/// The file a module path names among `files` (from [`files_by_path`]):
+/// the file itself, or a directory's `default.nix`.
+pub fn module_file(files: &FxHashMap<PathBuf, File>, path: &Path) -> Option<File> {
     files
-        .get(&path)
+        .get(path)
         .or_else(|| files.get(&path.join("default.nix")))
         .copied()
 }

@@ -90,7 +90,7 @@ pub fn system_modules(db: &dyn Db, flake: File) -> Arc<Vec<SystemModules>> {
         }
         queue.reverse();
         while let Some((path, entry_index)) = queue.pop() {
-            let Some(file) = lookup(files, &path) else {
+            let Some(file) = crate::analysis::import_graph::module_file(files, &path) else {
                 if !modules.missing.contains(&path) {
                     modules.missing.push(path);
                 }
@@ -113,14 +113,6 @@ pub fn system_modules(db: &dyn Db, flake: File) -> Arc<Vec<SystemModules>> {
 
 fn resolve_path(base: &Path, relative: &str) -> PathBuf {
     micros_options::eval::normalize(&base.join(relative))
-}
-
-/// A module path: the file, or a directory's `default.nix`.
-fn lookup(files: &FxHashMap<PathBuf, File>, path: &Path) -> Option<File> {
-    files
-        .get(path)
-        .or_else(|| files.get(&path.join("default.nix")))
-        .copied()
 }
 
 /// One system of the workspace: the flake, and its index in the flake's

@@ -142,13 +142,8 @@ fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<H
     // What this module defines itself (not what it imports).
     let definitions: Vec<String> = match entry {
         ModuleEntry::File { path, .. } => {
-            let file = crate::analysis::import_graph::files_by_path(db, db.workspace())
-                .get(path)
-                .or_else(|| {
-                    crate::analysis::import_graph::files_by_path(db, db.workspace())
-                        .get(&path.join("default.nix"))
-                })
-                .copied();
+            let files = crate::analysis::import_graph::files_by_path(db, db.workspace());
+            let file = crate::analysis::import_graph::module_file(files, path);
             match file {
                 Some(module) => {
                     defined_paths(&systems::analysis::module_collections(db, module)[..])
