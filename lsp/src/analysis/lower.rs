@@ -748,10 +748,21 @@ impl Lowerer {
             if last {
                 let value_expr = entry.value();
                 let is_set = matches!(value_expr, Some(ast::Expr::AttrSet(_)));
+                // A path being typed (`services.` or `boot.kern` before
+                // `}`, where the parser wraps what follows in an error node)
+                // defines nothing yet: the syntax error says it all. After
+                // its `=`, a missing value still defines the option, so
+                // completion knows the type the value must have.
+                let has_assign = entry
+                    .syntax()
+                    .children_with_tokens()
+                    .skip_while(|child| child.kind() != rnix::SyntaxKind::NODE_ATTRPATH)
+                    .skip(1)
+                    .find(|child| !child.kind().is_trivia())
+                    .is_some_and(|child| child.kind() == rnix::SyntaxKind::TOKEN_ASSIGN);
                 let value = match &value_expr {
+                    Some(ast::Expr::Error(_)) if !has_assign => return,
                     Some(v) => self.lower_expr(v),
-                    // A line being typed (`services.` before `}`): the
-                    // syntax error says it all; it defines nothing yet.
                     None => return,
                 };
                 if key == Key::Name("assertion".into())

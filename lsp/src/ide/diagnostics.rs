@@ -723,5 +723,23 @@ in { services.getty.enable = builtins.isList (used ++ alsoUsed ++ [ notGlobal ])
                 4:3-4:8 Error unknown-option: the option `services.getty.users` does not exist [help: the closest declared options are `services.getty.enable`, `services.getty.terminal`]
             "#]],
         );
+        check(
+            "{\n  services.getty.enable = true;\n  boot.kern\n}\n",
+            expect![[r#"
+                4:1-4:2 Error syntax-error: expected `=`, found `}`
+            "#]],
+        );
+        check(
+            "{\n  boot.kern\n  services.getty.enable = true;\n}\n",
+            expect![[r#"
+                3:3-3:24 Error syntax-error: expected `=`, found a name
+            "#]],
+        );
+        check(
+            "{ lib, ... }: {\n  services.getty.enable = true;\n  servic\n}\n",
+            expect![[r#"
+                4:1-4:2 Error syntax-error: expected `=`, found `}`
+            "#]],
+        );
     }
 }
