@@ -1,12 +1,20 @@
-//! Document symbols: the options a file defines, nested as written, after
-//! the file's `let` bindings.
+//! Document symbols: every binding of the file, nested as written (a set's
+//! bindings under the binding whose value holds the set, through functions,
+//! calls, `let` and lists), as a generic Nix server shows them: a flake's
+//! `inputs` and `outputs`, a module's `options` and `config`. Where the
+//! analysis knows what a key means (an option, a namespace of options, a
+//! name in an `attrsOf`), the symbol says so, with the option's type.
 
-use rowan::TextRange;
+use std::collections::HashMap;
+
+use rnix::SyntaxKind::{NODE_ATTRPATH_VALUE, NODE_INHERIT, NODE_LET_IN};
+use rnix::ast;
 use rowan::ast::AstNode;
+use rowan::{TextRange, WalkEvent};
 
 use crate::analysis::db::{self, File};
-use crate::analysis::lower::{Key, Module, Node, NodeId, SourceMap};
-use crate::analysis::resolve::{KeyMeaning, Resolution};
+use crate::analysis::lower::attr_text;
+use crate::analysis::resolve::KeyMeaning;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symbol {
@@ -29,95 +37,135 @@ pub enum SymbolKind {
     Binding,
 }
 
+/// Bindings nested deeper than this are left out of the outline: no editor
+/// shows them usefully, and the conversion to LSP recurses over the nesting.
+const MAX_DEPTH: usize = 64;
+
+/// A binding whose value is being walked: its path's segments, and the
+/// symbols found in its value so far.
+struct Open {
+    segments: Vec<Symbol>,
+    children: Vec<Symbol>,
+}
+
 pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
-    let module = db::module(db, file);
     let map = db::source_map(db, file);
     let resolution = db::resolution(db, file);
-    let mut symbols = bindings(db, file);
-    if let Some(config) = module.config {
-        symbols.extend(collect(module, map, resolution, config, 0));
-    }
-    symbols
-}
-
-/// Each `let` binding, in the order of the text: its name, and the whole
-/// `name = value;`.
-fn bindings(db: &dyn db::Db, file: File) -> Vec<Symbol> {
-    use crate::analysis::scopes::{self, DefKind};
-    let scopes = scopes::scopes(db, file);
-    let root = db::parse(db, file).root();
-    let mut out: Vec<Symbol> = scopes
-        .defs
+    let meanings: HashMap<TextRange, &KeyMeaning> = resolution
+        .keys
         .iter()
-        .filter(|def| def.kind == DefKind::Let)
-        .filter_map(|def| {
-            let site = *def.sites.first()?;
-            let binding = root
-                .syntax()
-                .covering_element(site)
-                .ancestors()
-                .find(|n| n.kind() == rnix::SyntaxKind::NODE_ATTRPATH_VALUE)?;
-            Some(Symbol {
-                name: def.name.clone(),
-                kind: SymbolKind::Binding,
-                detail: None,
-                range: binding.text_range(),
-                selection: site,
-                children: Vec::new(),
-            })
-        })
+        .map(|(id, meaning)| (map.entry(*id).key, meaning))
         .collect();
-    out.sort_by_key(|s| s.range.start());
-    out
-}
-
-fn collect(
-    module: &Module,
-    map: &SourceMap,
-    resolution: &Resolution,
-    node: NodeId,
-    depth: u32,
-) -> Vec<Symbol> {
-    if depth > 64 {
-        return Vec::new();
-    }
-    match &module.nodes[node.0 as usize] {
-        Node::Attrs(entries) => entries
-            .iter()
-            .map(|entry| {
-                let position = map.entry(entry.id);
-                let (kind, detail) = match resolution.keys.get(&entry.id) {
-                    Some(KeyMeaning::Option(option)) => {
-                        (SymbolKind::Option, Some(option.ty.description()))
-                    }
-                    Some(KeyMeaning::Prefix(_)) => (SymbolKind::Namespace, None),
-                    Some(KeyMeaning::Name(_)) => (SymbolKind::Name, None),
-                    None => (SymbolKind::Other, None),
-                };
-                Symbol {
-                    name: match &entry.key {
-                        Key::Name(name) => name.clone(),
-                        Key::Dynamic => "${...}".into(),
-                    },
-                    kind,
-                    detail,
-                    range: position.entry.cover(position.key),
-                    selection: position.key,
-                    children: collect(module, map, resolution, entry.value, depth + 1),
+    let classify = |range: TextRange| match meanings.get(&range) {
+        Some(KeyMeaning::Option(option)) => (SymbolKind::Option, Some(option.ty.description())),
+        Some(KeyMeaning::Prefix(_)) => (SymbolKind::Namespace, None),
+        Some(KeyMeaning::Name(_)) => (SymbolKind::Name, None),
+        None => (SymbolKind::Other, None),
+    };
+    let root = db::parse(db, file).root();
+    let mut top: Vec<Symbol> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    // Bindings entered beyond MAX_DEPTH, so their leaving is ignored too.
+    let mut skipped = 0usize;
+    // The walk is iterative: a file's nesting cannot exhaust the stack.
+    for event in root.syntax().preorder() {
+        match event {
+            WalkEvent::Enter(node) if node.kind() == NODE_ATTRPATH_VALUE => {
+                if skipped > 0 || open.len() >= MAX_DEPTH {
+                    skipped += 1;
+                    continue;
                 }
-            })
-            .collect(),
-        Node::Wrapped(inner) => collect(module, map, resolution, *inner, depth + 1),
-        Node::Merge(parts) => parts
-            .iter()
-            .flat_map(|p| collect(module, map, resolution, *p, depth + 1))
-            .collect(),
-        Node::List(items) => items
-            .iter()
-            .flat_map(|i| collect(module, map, resolution, *i, depth + 1))
-            .collect(),
-        _ => Vec::new(),
+                let in_let = node.parent().is_some_and(|p| p.kind() == NODE_LET_IN);
+                let range = node.text_range();
+                let attrs = ast::AttrpathValue::cast(node)
+                    .and_then(|entry| entry.attrpath())
+                    .map(|path| path.attrs().collect::<Vec<_>>())
+                    .unwrap_or_default();
+                let segments = attrs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, attr)| {
+                        let selection = attr.syntax().text_range();
+                        let (kind, detail) = match classify(selection) {
+                            (SymbolKind::Other, _) if in_let && i == 0 => {
+                                (SymbolKind::Binding, None)
+                            }
+                            known => known,
+                        };
+                        Symbol {
+                            name: attr_text(attr).unwrap_or_else(|| "${...}".into()),
+                            kind,
+                            detail,
+                            range,
+                            selection,
+                            children: Vec::new(),
+                        }
+                    })
+                    .collect();
+                open.push(Open {
+                    segments,
+                    children: Vec::new(),
+                });
+            }
+            WalkEvent::Enter(node) if node.kind() == NODE_INHERIT => {
+                let in_let = node.parent().is_some_and(|p| p.kind() == NODE_LET_IN);
+                let Some(inherit) = ast::Inherit::cast(node) else {
+                    continue;
+                };
+                if skipped > 0 {
+                    continue;
+                }
+                let siblings = match open.last_mut() {
+                    Some(parent) => &mut parent.children,
+                    None => &mut top,
+                };
+                for attr in inherit.attrs() {
+                    let Some(name) = attr_text(&attr) else {
+                        continue;
+                    };
+                    let selection = attr.syntax().text_range();
+                    let (kind, detail) = match classify(selection) {
+                        (SymbolKind::Other, _) if in_let => (SymbolKind::Binding, None),
+                        known => known,
+                    };
+                    siblings.push(Symbol {
+                        name,
+                        kind,
+                        detail,
+                        range: selection,
+                        selection,
+                        children: Vec::new(),
+                    });
+                }
+            }
+            WalkEvent::Leave(node) if node.kind() == NODE_ATTRPATH_VALUE => {
+                if skipped > 0 {
+                    skipped -= 1;
+                    continue;
+                }
+                let Some(Open { segments, children }) = open.pop() else {
+                    continue;
+                };
+                // `a.b.c = v;` nests as a, b, c, with v's bindings under c.
+                let mut children = Some(children);
+                let symbol = segments.into_iter().rev().fold(None, |inner, mut segment| {
+                    segment.children = match inner {
+                        Some(inner) => vec![inner],
+                        None => children.take().unwrap_or_default(),
+                    };
+                    Some(segment)
+                });
+                if let Some(symbol) = symbol {
+                    match open.last_mut() {
+                        Some(parent) => parent.children.push(symbol),
+                        None => top.push(symbol),
+                    }
+                }
+            }
+            _ => {}
+        }
     }
+    top
 }
 
 #[cfg(test)]
@@ -157,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn let_bindings_come_first_in_the_order_of_the_text() {
+    fn bindings_nest_in_the_order_of_the_text() {
         let f = fixture(
             "{ lib, ... }:\nlet\n  cfg = 1;\n  web.port = 2;\n  web.host = 3;\nin {\n  services.getty.enable = let inner = true; in inner;\n}",
         );
@@ -167,10 +215,13 @@ mod tests {
         expect_test::expect![[r#"
             cfg Binding 
             web Binding 
-            inner Binding 
+              port Other 
+            web Binding 
+              host Other 
             services Namespace 
               getty Namespace 
                 enable Option boolean
+                  inner Binding 
         "#]]
         .assert_eq(&out);
         let text = f.host.snapshot().file_text(f.file()).unwrap();
@@ -187,5 +238,93 @@ mod tests {
             .map(|s| s.name)
             .collect();
         assert_eq!(names, ["x"]);
+    }
+
+    fn outline(text: &str) -> String {
+        let f = fixture(text);
+        let symbols = f.host.snapshot().symbols(f.file()).unwrap();
+        let mut out = String::new();
+        render(&symbols, 0, &mut out);
+        out
+    }
+
+    /// A flake's own structure is the outline, with its inline modules'
+    /// options where they are written.
+    #[test]
+    fn a_flake_shows_its_inputs_and_outputs() {
+        let out = outline(
+            r#"#- /flake.nix
+{
+  description = "A MicrOS system";
+  inputs.micros.url = "github:snugnug/micros";
+  outputs = { micros, ... }: {
+    packages.x86_64-linux.default = (micros.lib.microsSystem {
+      modules = [ ./configuration.nix { boot.isContainer = true; } ];
+    }).config.system.build.image;
+  };
+}
+#- /configuration.nix
+{ services.getty.enable = true; }
+"#,
+        );
+        expect_test::expect![[r#"
+            description Other 
+            inputs Other 
+              micros Other 
+                url Other 
+            outputs Other 
+              packages Other 
+                x86_64-linux Other 
+                  default Other 
+                    modules Other 
+                      boot Namespace 
+                        isContainer Option boolean
+        "#]]
+        .assert_eq(&out);
+    }
+
+    /// A module's declarations are in the outline beside its definitions.
+    #[test]
+    fn a_module_shows_the_options_it_declares() {
+        let out = outline(
+            r#"{ lib, config, ... }: let
+  cfg = config.my.web;
+  inherit (lib) mkOption;
+in {
+  options.my.web.port = mkOption { type = lib.types.port; default = 80; };
+  config = lib.mkIf (cfg.port > 0) { networking.firewall.allowedTCPPorts = [ cfg.port ]; };
+}"#,
+        );
+        expect_test::expect![[r#"
+            cfg Binding 
+            mkOption Binding 
+            options Other 
+              my Other 
+                web Other 
+                  port Other 
+                    type Other 
+                    default Other 
+            config Other 
+              networking Namespace 
+                firewall Namespace 
+                  allowedTCPPorts Option list of 16 bit unsigned integer; between 0 and 65535 (both inclusive)
+        "#]]
+        .assert_eq(&out);
+    }
+
+    /// Nesting deeper than the outline shows is cut, not followed.
+    #[test]
+    fn deep_nesting_is_cut() {
+        let depth = 200;
+        let text = format!("{}1{}", "{ a = ".repeat(depth), "; }".repeat(depth));
+        let f = fixture(&text);
+        let symbols = f.host.snapshot().symbols(f.file()).unwrap();
+        let mut levels = 0;
+        let mut level = &symbols;
+        while let Some(first) = level.first() {
+            levels += 1;
+            level = &first.children;
+        }
+        assert_eq!(levels, MAX_DEPTH);
     }
 }
