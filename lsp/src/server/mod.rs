@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
-use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+use tower_lsp_server::{Client, LanguageServer, LspService};
 
 use crate::analysis::db::File;
 use crate::ide::{Analysis, AnalysisHost};
@@ -70,19 +70,40 @@ pub struct Backend {
 /// Serve on stdin/stdout until the client exits (or goes away); whether
 /// it asked to shut down first.
 pub async fn run_stdio() -> bool {
-    serve(tokio::io::stdin(), tokio::io::stdout(), Preread::default()).await
+    let (to_server, inbox) = tokio::sync::mpsc::unbounded_channel();
+    // std's stdin, read on a thread of its own: tokio's would hand every
+    // read to its blocking pool and back.
+    let reader = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || transport::read_blocking(std::io::stdin().lock(), to_server));
+    if reader.is_err() {
+        return false;
+    }
+    // stdout unbuffered (std's is line-buffered: two writes a frame).
+    let output = match std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned() {
+        Ok(fd) => transport::Output::Blocking(std::fs::File::from(fd)),
+        Err(_) => transport::Output::Async(Box::pin(tokio::io::stdout())),
+    };
+    run(inbox, output, Preread::default()).await
 }
 
-/// Serve one client on `input`/`output` until it exits: stdio, or the
-/// in-memory pipes of the fuzzer (`crate::fuzzing`), whose sessions give
-/// the options files they use already read (`preread`) rather than parse
-/// the same file in each. Whether the client asked to shut down before it
-/// went.
+/// Serve one client on `input`/`output` until it exits: the in-memory
+/// pipes of the fuzzer (`crate::fuzzing`), whose sessions give the options
+/// files they use already read (`preread`) rather than parse the same file
+/// in each. Whether the client asked to shut down before it went.
 pub async fn serve<I, O>(input: I, output: O, preread: Preread) -> bool
 where
     I: tokio::io::AsyncRead + Unpin + Send + 'static,
     O: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let (to_server, inbox) = tokio::sync::mpsc::unbounded_channel();
+    // Reading the client may block until it closes; the session ends
+    // without waiting for that.
+    tokio::spawn(transport::read_async(input, to_server));
+    run(inbox, transport::Output::Async(Box::pin(output)), preread).await
+}
+
+async fn run(inbox: transport::Inbox, output: transport::Output, preread: Preread) -> bool {
     let state = Arc::new(Mutex::new(State {
         preread,
         ..State::default()
@@ -92,19 +113,7 @@ where
         client,
         state: state.clone(),
     });
-    let (guard_to_server, server_input) = tokio::io::duplex(1 << 20);
-    let (server_output, guard_from_server) = tokio::io::duplex(1 << 20);
-    let guard = tokio::spawn(transport::guard(
-        input,
-        output,
-        guard_to_server,
-        guard_from_server,
-    ));
-    Server::new(server_input, server_output, socket)
-        .serve(service)
-        .await;
-    // The server's output end is closed now: wait for the last frames.
-    let _ = guard.await;
+    transport::dispatch(service, socket, inbox, output).await;
     let state = state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
