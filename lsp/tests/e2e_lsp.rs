@@ -371,3 +371,71 @@ fn recursion_in_a_file_is_one_diagnostic_and_the_server_answers() {
     );
     client.shutdown();
 }
+
+/// Hover and completion are answered on the task that takes the client's
+/// messages, not the blocking pool; each must still see every change sent
+/// before it and none after. Each text's answers are asked for alone
+/// first; then a burst of changes, each followed at once by a hover and a
+/// completion, none waited for: every answer is its own text's.
+#[test]
+fn requests_sent_right_after_changes_see_them() {
+    let root = scratch("e2e-order");
+    let mut client = Client::start(&root, fixture_options());
+    let path = root.join("order.nix");
+    let texts = [
+        "{ services.getty.enable = true; }",
+        "{ networking.firewall.enable = true; }",
+    ];
+    let params = |text: &str| {
+        // Inside the last segment, `enable`.
+        let character = text.find(".enable").unwrap() + 3;
+        json!({ "textDocument": { "uri": uri(&path) },
+                "position": { "line": 0, "character": character } })
+    };
+    let change = |client: &mut Client, version: i64, text: &str| {
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri(&path), "version": version },
+                    "contentChanges": [{ "text": text }] }),
+        );
+    };
+    client.open(&path, texts[0]);
+    client.diagnostics_for(&path, 1);
+    let mut alone = Vec::new();
+    for (version, text) in [(2, texts[0]), (3, texts[1])] {
+        change(&mut client, version, text);
+        client.diagnostics_for(&path, version);
+        let hover = client.request("textDocument/hover", params(text));
+        let completion = client.request("textDocument/completion", params(text));
+        alone.push((hover, completion));
+    }
+    assert_ne!(alone[0].0, alone[1].0, "the texts' hovers differ");
+    assert_ne!(alone[0].1, alone[1].1, "the texts' completions differ");
+    let mut sent = Vec::new();
+    for version in 4..=43 {
+        let which = version as usize % 2;
+        change(&mut client, version, texts[which]);
+        let hover = client
+            .lsp
+            .send_request("textDocument/hover", params(texts[which]));
+        let completion = client
+            .lsp
+            .send_request("textDocument/completion", params(texts[which]));
+        sent.push((which, hover, completion));
+    }
+    for (which, hover, completion) in sent {
+        let (_, answer) = client.lsp.response(hover, TIMEOUT).unwrap();
+        assert_eq!(
+            answer["result"], alone[which].0,
+            "hover in {:?}",
+            texts[which]
+        );
+        let (_, answer) = client.lsp.response(completion, TIMEOUT).unwrap();
+        assert_eq!(
+            answer["result"], alone[which].1,
+            "completion in {:?}",
+            texts[which]
+        );
+    }
+    client.shutdown();
+}

@@ -174,6 +174,17 @@ impl Backend {
         Some((state.host.snapshot(), document.file, document.index.clone()))
     }
 
+    /// Run a cheap request's analysis here, on the task that takes the
+    /// client's messages: a hover or a completion is tens of microseconds
+    /// of work, less than the two thread hops to the blocking pool and
+    /// back, and answering before the next message is taken means it sees
+    /// every change before it. A panic is an internal error, as from the
+    /// pool.
+    fn at_once<T>(f: impl FnOnce() -> T) -> Result<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|_| Error::internal_error())
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
@@ -502,10 +513,8 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let offset = index.offset(position.position);
-        let items = self
-            .blocking(move || analysis.completion(file, offset))
-            .await?
-            .map_err(|_| content_modified())?;
+        let items =
+            Self::at_once(|| analysis.completion(file, offset))?.map_err(|_| content_modified())?;
         let items = items
             .iter()
             .map(|i| convert::completion_item(i, &index))
@@ -519,10 +528,8 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let offset = index.offset(position.position);
-        let hover = self
-            .blocking(move || analysis.hover(file, offset))
-            .await?
-            .map_err(|_| content_modified())?;
+        let hover =
+            Self::at_once(|| analysis.hover(file, offset))?.map_err(|_| content_modified())?;
         Ok(hover.map(|h| Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
