@@ -110,7 +110,18 @@ pub struct Extraction {
     pub options: OptionSet,
     pub diagnostics: Vec<Diagnostic>,
     /// Every file read, in the order it was read.
-    pub files: Vec<PathBuf>,
+    pub files: Vec<ReadFile>,
+}
+
+/// A file the extraction read, with the text it read and the tree it
+/// parsed: a reader that goes on from the same files (the server's
+/// systems read micros's modules) need not read and parse them again.
+#[derive(Debug, Clone)]
+pub struct ReadFile {
+    pub path: PathBuf,
+    pub text: String,
+    /// `crate::syntax::parse` of `text`.
+    pub tree: Option<rowan::GreenNode>,
 }
 
 /// An option's `type`: its value, the module file, and where it is written.
@@ -258,7 +269,14 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
     }
     diagnostics.dedup();
     let files = (0..eval.file_count())
-        .map(|i| eval.file(FileId(i as u32)).path.clone())
+        .map(|i| {
+            let file = eval.file(FileId(i as u32));
+            ReadFile {
+                path: file.path.clone(),
+                text: file.text.to_string(),
+                tree: file.root.as_ref().map(|root| root.green().to_owned()),
+            }
+        })
         .collect();
     Extraction {
         options: OptionSet {

@@ -15,5 +15,7 @@ pub mod report;
 pub mod sources;
 pub mod syntax;
 
-pub use extract::{Diagnostic, ExtractRequest, Extraction, ModuleSource, Root, Severity, extract};
+pub use extract::{
+    Diagnostic, ExtractRequest, Extraction, ModuleSource, ReadFile, Root, Severity, extract,
+};
 pub use model::{OptionDecl, OptionSet, OptionType};

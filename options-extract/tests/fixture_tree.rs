@@ -266,7 +266,7 @@ fn eval_config_names_the_nixpkgs_modules() {
 #[test]
 fn imports_are_followed_and_config_only_modules_declare_nothing() {
     let extraction = fixture_extraction();
-    let read = |suffix: &str| extraction.files.iter().any(|f| f.ends_with(suffix));
+    let read = |suffix: &str| extraction.files.iter().any(|f| f.path.ends_with(suffix));
     // kernel.nix → kernel-params.nix → console.nix, and kernel.nix → ./initrd.
     assert!(read("micros/modules/system/boot/kernel-params.nix"));
     assert!(read("micros/modules/system/boot/console.nix"));
@@ -289,7 +289,7 @@ fn imports_are_followed_and_config_only_modules_declare_nothing() {
         find(&flat, name);
     }
     // Every file is read once, however often it is named.
-    let mut files = extraction.files.clone();
+    let mut files: Vec<_> = extraction.files.iter().map(|f| &f.path).collect();
     files.sort();
     files.dedup();
     assert_eq!(files.len(), extraction.files.len());
@@ -1193,7 +1193,7 @@ fn user_modules_extend_the_option_set() {
         extraction
             .files
             .iter()
-            .any(|f| f.ends_with("user/hardware-configuration.nix"))
+            .any(|f| f.path.ends_with("user/hardware-configuration.nix"))
     );
 }
 

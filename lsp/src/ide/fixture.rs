@@ -185,9 +185,13 @@ pub fn fixture_with(text: &str, has_nixpkgs: bool) -> Fixture {
     if micros.is_empty() {
         micros = split(PRELUDE);
     }
-    let sources: Vec<(PathBuf, String)> = micros
+    let sources: Vec<micros_options::ReadFile> = micros
         .iter()
-        .map(|(path, text)| (PathBuf::from(path), text.clone()))
+        .map(|(path, text)| micros_options::ReadFile {
+            path: PathBuf::from(path),
+            text: text.clone(),
+            tree: None,
+        })
         .collect();
     let request = ExtractRequest {
         roots: vec![Root {
