@@ -157,8 +157,8 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
                 });
                 if let Some(symbol) = symbol {
                     match open.last_mut() {
-                        Some(parent) => parent.children.push(symbol),
-                        None => top.push(symbol),
+                        Some(parent) => merge_into(&mut parent.children, symbol),
+                        None => merge_into(&mut top, symbol),
                     }
                 }
             }
@@ -166,6 +166,29 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
         }
     }
     top
+}
+
+/// Add `symbol` to its siblings; paths that share a prefix
+/// (`packages.x86_64-linux.default` and `packages.x86_64-linux.container`)
+/// show it once, as nil shows them. Only sets merge: two definitions of one
+/// name stay two. The recursion follows the symbols' nesting, at most
+/// `MAX_DEPTH` deep.
+fn merge_into(siblings: &mut Vec<Symbol>, symbol: Symbol) {
+    let same = siblings.iter_mut().find(|sibling| {
+        sibling.name == symbol.name
+            && sibling.kind == symbol.kind
+            && !sibling.children.is_empty()
+            && !symbol.children.is_empty()
+    });
+    match same {
+        Some(sibling) => {
+            sibling.range = sibling.range.cover(symbol.range);
+            for child in symbol.children {
+                merge_into(&mut sibling.children, child);
+            }
+        }
+        None => siblings.push(symbol),
+    }
 }
 
 #[cfg(test)]
@@ -216,7 +239,6 @@ mod tests {
             cfg Binding 
             web Binding 
               port Other 
-            web Binding 
               host Other 
             services Namespace 
               getty Namespace 
@@ -261,6 +283,7 @@ mod tests {
     packages.x86_64-linux.default = (micros.lib.microsSystem {
       modules = [ ./configuration.nix { boot.isContainer = true; } ];
     }).config.system.build.image;
+    packages.x86_64-linux.container = 1;
   };
 }
 #- /configuration.nix
@@ -279,6 +302,7 @@ mod tests {
                     modules Other 
                       boot Namespace 
                         isContainer Option boolean
+                  container Other 
         "#]]
         .assert_eq(&out);
     }
