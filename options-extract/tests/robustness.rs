@@ -349,3 +349,58 @@ fn a_self_containing_type_declared_twice_does_not_overflow_the_stack() {
         );
     }
 }
+
+/// `lib` and the global scope are built once per thread and shared by
+/// every evaluator on it: an extraction that uses them up to its limits
+/// (fuel, depth, a type that contains itself) leaves nothing the next one
+/// sees. The probe extracted after it equals the probe on a fresh thread.
+#[test]
+fn an_extraction_leaves_nothing_in_the_shared_lib() {
+    fn in_memory(text: &str) -> Extraction {
+        let root = PathBuf::from("/nonexistent-shared-lib-root");
+        micros_options::extract::extract_here(&ExtractRequest {
+            roots: vec![Root {
+                kind: RootKind::User,
+                dir: root.clone(),
+            }],
+            modules: vec![ModuleSource::Text {
+                path: root.join("default.nix"),
+                text: text.into(),
+            }],
+            skip_imports: false,
+        })
+    }
+    fn seen(extraction: &Extraction) -> String {
+        let json = micros_options::json::to_json(&extraction.options, true);
+        format!("{json}\n{:?}", extraction.diagnostics)
+    }
+    let hostile = r#"{ lib, ... }: with lib; let
+        f = x: f (x + 1);
+        self = types.attrsOf (types.either self types.str);
+      in {
+        options.a = mkOption { type = types.listOf (f 1); default = f 1; };
+        options.b = mkOption { type = self; default = builtins.genList (i: i) 100000000; };
+        options.c = mkEnableOption (throw "no");
+        options.d = mkOption { type = types.submodule { options = f 2; }; };
+      }"#;
+    let probe = r#"{ lib, ... }: with lib; {
+        options.port = mkOption { type = types.port; default = 22; description = types.str.description; };
+        options.enable = mkEnableOption "the probe";
+        options.nested = mkOption {
+          type = types.attrsOf (types.submodule { options.n = mkOption { type = types.nullOr types.ints.u8; }; });
+          default = { };
+        };
+        options.names = mkOption { type = types.listOf (types.enum [ "a" "b" ]); default = map toUpper [ "a" ]; };
+      }"#;
+    let fresh = std::thread::spawn(move || seen(&in_memory(probe)))
+        .join()
+        .unwrap();
+    let after = std::thread::spawn(move || {
+        in_memory(hostile);
+        seen(&in_memory(probe))
+    })
+    .join()
+    .unwrap();
+    assert!(fresh.contains("the probe"), "the probe extracts: {fresh}");
+    assert_eq!(fresh, after);
+}

@@ -1801,7 +1801,7 @@ fn strings_lists_attrsets(set: &mut Attrs) {
 }
 
 /// Build `lib` and `builtins`.
-pub(super) fn build(_eval: &mut Evaluator) -> (Value, Value) {
+pub(super) fn build() -> (Value, Value) {
     let mut lib = Attrs::default();
     options_and_modules(&mut lib);
     strings_lists_attrsets(&mut lib);

@@ -104,6 +104,17 @@ pub struct BudgetScope {
     slice: u64,
 }
 
+thread_local! {
+    /// `lib` and the global scope, built once per thread rather than per
+    /// evaluator (a fuzzer's or an editor's thread makes many). Sharing is
+    /// sound because nothing in them ever changes: their thunks are values
+    /// already, never pending, and evaluation only fills scopes it creates.
+    static BASE: (Thunk, Env) = {
+        let (lib, builtins) = lib::build();
+        (Thunk::value(lib), lib::globals(builtins))
+    };
+}
+
 pub struct Evaluator {
     files: Vec<SourceText>,
     file_ids: HashMap<PathBuf, FileId>,
@@ -138,18 +149,14 @@ impl Evaluator {
             .iter()
             .map(|r| r.canonicalize().unwrap_or_else(|_| r.clone()))
             .collect();
-        let placeholder_env = Rc::new(Scope {
-            kind: ScopeKind::Bindings(RefCell::new(BTreeMap::new())),
-            parent: None,
-            file: FileId(u32::MAX),
-        });
-        let mut eval = Evaluator {
+        let (lib, globals) = BASE.with(Clone::clone);
+        Evaluator {
             files: Vec::new(),
             file_ids: HashMap::new(),
             imports: HashMap::new(),
             roots,
-            globals: placeholder_env,
-            lib: Thunk::value(Value::Null),
+            globals,
+            lib,
             depth: 0,
             depth_reported: false,
             recursions: 0,
@@ -161,11 +168,7 @@ impl Evaluator {
             diagnostics: Vec::new(),
             cyclic_scopes: Vec::new(),
             cyclic_scopes_pruned: 1024,
-        };
-        let (lib, builtins) = lib::build(&mut eval);
-        eval.lib = Thunk::value(lib);
-        eval.globals = lib::globals(builtins);
-        eval
+        }
     }
 
     pub fn lib(&self) -> Thunk {
