@@ -748,20 +748,14 @@ impl Lowerer {
             if last {
                 let value_expr = entry.value();
                 let is_set = matches!(value_expr, Some(ast::Expr::AttrSet(_)));
-                // A path being typed (`services.` or `boot.kern` before
-                // `}`, where the parser wraps what follows in an error node)
-                // defines nothing yet: the syntax error says it all. After
-                // its `=`, a missing value still defines the option, so
-                // completion knows the type the value must have.
-                let has_assign = entry
-                    .syntax()
-                    .children_with_tokens()
-                    .skip_while(|child| child.kind() != rnix::SyntaxKind::NODE_ATTRPATH)
-                    .skip(1)
-                    .find(|child| !child.kind().is_trivia())
-                    .is_some_and(|child| child.kind() == rnix::SyntaxKind::TOKEN_ASSIGN);
                 let value = match &value_expr {
-                    Some(ast::Expr::Error(_)) if !has_assign => return,
+                    // A path being typed (`services.` or `boot.kern` before
+                    // `}`, where the parser wraps what follows in an error
+                    // node) defines nothing yet: the syntax error says it
+                    // all. After its `=`, a missing value still defines the
+                    // option, so completion knows the type the value must
+                    // have.
+                    Some(ast::Expr::Error(_)) if !assigns(entry) => return,
                     Some(v) => self.lower_expr(v),
                     None => return,
                 };
@@ -1160,6 +1154,19 @@ fn function_name(head: &ast::Expr) -> Option<String> {
             .and_then(|a| attr_text(&a)),
         _ => None,
     }
+}
+
+/// Whether `=` follows the entry's path. Not rnix's `assign_token`: after
+/// a path without one (`boot.kern` before the next line's `a = 1;`) the
+/// parser puts the next line's `=` into the same entry.
+fn assigns(entry: &ast::AttrpathValue) -> bool {
+    entry
+        .syntax()
+        .children_with_tokens()
+        .skip_while(|child| child.kind() != rnix::SyntaxKind::NODE_ATTRPATH)
+        .skip(1)
+        .find(|child| !child.kind().is_trivia())
+        .is_some_and(|child| child.kind() == rnix::SyntaxKind::TOKEN_ASSIGN)
 }
 
 /// The name an attribute spells out, if it is static.
