@@ -56,10 +56,12 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
         .iter()
         .map(|(id, meaning)| (map.entry(*id).key, meaning))
         .collect();
-    let classify = |range: TextRange| match meanings.get(&range) {
+    // What the key at `range` means; a name a `let` binds is a binding.
+    let classify = |range: TextRange, let_binding: bool| match meanings.get(&range) {
         Some(KeyMeaning::Option(option)) => (SymbolKind::Option, Some(option.ty.description())),
         Some(KeyMeaning::Prefix(_)) => (SymbolKind::Namespace, None),
         Some(KeyMeaning::Name(_)) => (SymbolKind::Name, None),
+        None if let_binding => (SymbolKind::Binding, None),
         None => (SymbolKind::Other, None),
     };
     let root = db::parse(db, file).root();
@@ -75,7 +77,7 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
                     skipped += 1;
                     continue;
                 }
-                let in_let = node.parent().is_some_and(|p| p.kind() == NODE_LET_IN);
+                let in_let = in_let(&node);
                 let range = node.text_range();
                 let attrs = ast::AttrpathValue::cast(node)
                     .and_then(|entry| entry.attrpath())
@@ -86,12 +88,7 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
                     .enumerate()
                     .map(|(i, attr)| {
                         let selection = attr.syntax().text_range();
-                        let (kind, detail) = match classify(selection) {
-                            (SymbolKind::Other, _) if in_let && i == 0 => {
-                                (SymbolKind::Binding, None)
-                            }
-                            known => known,
-                        };
+                        let (kind, detail) = classify(selection, in_let && i == 0);
                         Symbol {
                             name: attr_text(attr).unwrap_or_else(|| "${...}".into()),
                             kind,
@@ -108,13 +105,14 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
                 });
             }
             WalkEvent::Enter(node) if node.kind() == NODE_INHERIT => {
-                let in_let = node.parent().is_some_and(|p| p.kind() == NODE_LET_IN);
+                // Cut where bindings are: never below MAX_DEPTH.
+                if skipped > 0 || open.len() >= MAX_DEPTH {
+                    continue;
+                }
+                let in_let = in_let(&node);
                 let Some(inherit) = ast::Inherit::cast(node) else {
                     continue;
                 };
-                if skipped > 0 {
-                    continue;
-                }
                 let siblings = match open.last_mut() {
                     Some(parent) => &mut parent.children,
                     None => &mut top,
@@ -124,10 +122,7 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
                         continue;
                     };
                     let selection = attr.syntax().text_range();
-                    let (kind, detail) = match classify(selection) {
-                        (SymbolKind::Other, _) if in_let => (SymbolKind::Binding, None),
-                        known => known,
-                    };
+                    let (kind, detail) = classify(selection, in_let);
                     siblings.push(Symbol {
                         name,
                         kind,
@@ -166,6 +161,11 @@ pub fn symbols(db: &dyn db::Db, file: File) -> Vec<Symbol> {
         }
     }
     top
+}
+
+/// Whether `node` (a binding or an `inherit`) is one of a `let`'s.
+fn in_let(node: &rnix::SyntaxNode) -> bool {
+    node.parent().is_some_and(|p| p.kind() == NODE_LET_IN)
 }
 
 /// Add `symbol` to its siblings; paths that share a prefix
@@ -339,16 +339,25 @@ in {
     /// Nesting deeper than the outline shows is cut, not followed.
     #[test]
     fn deep_nesting_is_cut() {
-        let depth = 200;
-        let text = format!("{}1{}", "{ a = ".repeat(depth), "; }".repeat(depth));
-        let f = fixture(&text);
-        let symbols = f.host.snapshot().symbols(f.file()).unwrap();
-        let mut levels = 0;
-        let mut level = &symbols;
-        while let Some(first) = level.first() {
-            levels += 1;
-            level = &first.children;
-        }
-        assert_eq!(levels, MAX_DEPTH);
+        let levels = |depth: usize, innermost: &str| {
+            let text = format!(
+                "{}{innermost}{}",
+                "{ a = ".repeat(depth),
+                "; }".repeat(depth)
+            );
+            let f = fixture(&text);
+            let symbols = f.host.snapshot().symbols(f.file()).unwrap();
+            let mut levels = 0;
+            let mut level = &symbols;
+            while let Some(first) = level.first() {
+                levels += 1;
+                level = &first.children;
+            }
+            levels
+        };
+        assert_eq!(levels(200, "1"), MAX_DEPTH);
+        // Names inherited at the deepest level shown are cut too.
+        assert_eq!(levels(MAX_DEPTH, "{ inherit x; }"), MAX_DEPTH);
+        assert_eq!(levels(MAX_DEPTH - 1, "{ inherit x; }"), MAX_DEPTH);
     }
 }
