@@ -250,3 +250,61 @@ fn a_file_git_does_not_track_until_it_is_added() {
     client.diagnostics_until(&config, |c| c.is_empty());
     client.shutdown();
 }
+
+/// A write the client did not make (a watched file re-read, the options
+/// or git's answer arriving) cancels the analysis of requests in flight;
+/// the server answers them again on the new state rather than telling the
+/// client its document changed, which it did not (seen in CI: a code
+/// action answered with ContentModified).
+#[test]
+fn requests_are_answered_across_writes_the_client_did_not_make() {
+    let root = scratch("watch-cancel");
+    let module = root.join("module.nix");
+    std::fs::write(&module, MODULE).unwrap();
+    let config = root.join("configuration.nix");
+    let mut text =
+        String::from("{ lib, ... }: {\n  imports = [ ./module.nix ];\n  my.enable = true;\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "  environment.etc.\"f{i}\".text = lib.mkDefault \"{i}\";\n"
+        ));
+    }
+    text.push_str("}\n");
+    std::fs::write(&config, &text).unwrap();
+    let mut client =
+        Client::start_with_capabilities(&root, fixture_options(), capabilities(), |_| {});
+    client.open(&config, &text);
+    client.diagnostics_for(&config, 1);
+    let document = json!({ "uri": uri(&config) });
+    let position = json!({ "line": 2, "character": 5 });
+    let whole =
+        json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 400, "character": 0 } });
+    for round in 0..30 {
+        // Sent without waiting, so the rewrite below lands while they run.
+        let ids = [
+            client.lsp.send_request(
+                "textDocument/codeAction",
+                json!({ "textDocument": document, "range": whole, "context": { "diagnostics": [] } }),
+            ),
+            client.lsp.send_request("textDocument/documentSymbol", json!({ "textDocument": document })),
+            client.lsp.send_request("textDocument/semanticTokens/full", json!({ "textDocument": document })),
+            client.lsp.send_request("textDocument/foldingRange", json!({ "textDocument": document })),
+            client.lsp.send_request(
+                "textDocument/hover",
+                json!({ "textDocument": document, "position": position }),
+            ),
+        ];
+        let declared = if round % 2 == 0 {
+            "types.int"
+        } else {
+            "types.bool"
+        };
+        std::fs::write(&module, MODULE.replace("types.bool", declared)).unwrap();
+        changed(&mut client, &module, CHANGED);
+        for id in ids {
+            let response = client.wait_for(|m| m["id"] == id && m.get("method").is_none());
+            assert!(response.get("error").is_none(), "round {round}: {response}");
+        }
+    }
+    client.shutdown();
+}

@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService};
 
 use crate::analysis::db::File;
-use crate::ide::{Analysis, AnalysisHost};
+use crate::ide::{Analysis, AnalysisHost, Cancellable};
 use line_index::LineIndex;
 pub use settings::{Preread, Settings};
 
@@ -150,6 +150,25 @@ fn path_of(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.into_owned())
 }
 
+/// How many times a request cancelled by writes the client did not make
+/// is run again before it is answered ContentModified.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Where a request's analysis runs.
+#[derive(Clone, Copy)]
+enum Run {
+    /// On the task that takes the client's messages (tens of microseconds).
+    AtOnce,
+    /// On the blocking pool.
+    Blocking,
+}
+
+/// A request's result and the line index of the text it was computed on.
+struct Answer<T> {
+    value: T,
+    index: Arc<LineIndex>,
+}
+
 fn content_modified() -> Error {
     Error {
         code: ErrorCode::ContentModified,
@@ -166,12 +185,19 @@ impl Backend {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A snapshot and the document's line index, for a request.
-    fn snapshot(&self, uri: &Uri) -> Option<(Analysis, File, Arc<LineIndex>)> {
+    /// A snapshot, the document's line index and its revision, for a
+    /// request. Whoever holds a snapshot must not lock the state: a writer
+    /// holding the lock waits for every snapshot to be dropped.
+    fn snapshot(&self, uri: &Uri) -> Option<(Analysis, File, Arc<LineIndex>, u64)> {
         let path = path_of(uri)?;
         let state = self.lock();
         let document = state.documents.get(&path)?;
-        Some((state.host.snapshot(), document.file, document.index.clone()))
+        Some((
+            state.host.snapshot(),
+            document.file,
+            document.index.clone(),
+            document.revision,
+        ))
     }
 
     /// Run a cheap request's analysis here, on the task that takes the
@@ -194,6 +220,47 @@ impl Backend {
             .map_err(|_| Error::internal_error())
     }
 
+    /// Answer a request about an open document: `query` runs on a snapshot
+    /// (here or on the blocking pool, as `run` says). A write cancels it;
+    /// when the write was not the client's (options loaded, a watched file,
+    /// git's answer) it runs again on the new state, and only a change of
+    /// the document itself, or a state that keeps changing, makes the
+    /// answer ContentModified. None when the document is not open.
+    async fn on_document<T: Send + 'static>(
+        &self,
+        uri: &Uri,
+        run: Run,
+        query: impl Fn(&Analysis, File, &LineIndex) -> Cancellable<T> + Send + Sync + 'static,
+    ) -> Result<Option<Answer<T>>> {
+        let query = Arc::new(query);
+        let mut first_revision = None;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some((analysis, file, index, revision)) = self.snapshot(uri) else {
+                return Ok(None);
+            };
+            if *first_revision.get_or_insert(revision) != revision {
+                return Err(content_modified());
+            }
+            // The snapshot moves into the query and is dropped there, before
+            // anything else is awaited or locked.
+            let outcome = match run {
+                Run::AtOnce => Self::at_once(|| {
+                    let analysis = analysis;
+                    query(&analysis, file, &index)
+                })?,
+                Run::Blocking => {
+                    let (query, index) = (query.clone(), index.clone());
+                    self.blocking(move || query(&analysis, file, &index))
+                        .await?
+                }
+            };
+            if let Ok(value) = outcome {
+                return Ok(Some(Answer { value, index }));
+            }
+        }
+        Err(content_modified())
+    }
+
     /// A document's semantic tokens, encoded; a whole file's are kept (under
     /// a new result id) for the next delta.
     async fn semantic_tokens(
@@ -201,18 +268,17 @@ impl Backend {
         uri: &Uri,
         range: Option<Range>,
     ) -> Result<Option<(String, Vec<SemanticToken>)>> {
-        let Some((analysis, file, index)) = self.snapshot(uri) else {
+        let legend = self.lock().legend.clone();
+        let answer = self
+            .on_document(uri, Run::Blocking, move |analysis, file, index| {
+                let text_range = range.map(|r| index.text_range(r));
+                let tokens = analysis.semantic_tokens(file, text_range)?;
+                Ok(legend.encode(&tokens, index))
+            })
+            .await?;
+        let Some(Answer { value: data, .. }) = answer else {
             return Ok(None);
         };
-        let legend = self.lock().legend.clone();
-        let text_range = range.map(|r| index.text_range(r));
-        let data = self
-            .blocking(move || {
-                let tokens = analysis.semantic_tokens(file, text_range)?;
-                Ok(legend.encode(&tokens, &index))
-            })
-            .await?
-            .map_err(|_: salsa::Cancelled| content_modified())?;
         let mut state = self.lock();
         state.semantic_result_count += 1;
         let result_id = state.semantic_result_count.to_string();
@@ -229,15 +295,20 @@ impl Backend {
     /// Format a document (or a range of it); what cannot be formatted is
     /// left as it is and said in a message.
     async fn format(&self, uri: &Uri, range: Option<Range>) -> Result<Option<Vec<TextEdit>>> {
-        let Some((analysis, file, index)) = self.snapshot(uri) else {
+        let formatter = self.lock().settings.formatter();
+        let answer = self
+            .on_document(uri, Run::Blocking, move |analysis, file, index| {
+                let text_range = range.map(|r| index.text_range(r));
+                analysis.format(file, text_range, formatter.clone())
+            })
+            .await?;
+        let Some(Answer {
+            value: result,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let formatter = self.lock().settings.formatter();
-        let text_range = range.map(|r| index.text_range(r));
-        let result = self
-            .blocking(move || analysis.format(file, text_range, formatter))
-            .await?
-            .map_err(|_| content_modified())?;
         match result {
             Ok(edits) => Ok(Some(
                 edits
@@ -509,12 +580,21 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let position = params.text_document_position;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::AtOnce,
+                move |analysis, file, index| analysis.completion(file, index.offset(at)),
+            )
+            .await?;
+        let Some(Answer {
+            value: items,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let items =
-            Self::at_once(|| analysis.completion(file, offset))?.map_err(|_| content_modified())?;
         let items = items
             .iter()
             .map(|i| convert::completion_item(i, &index))
@@ -524,12 +604,21 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::AtOnce,
+                move |analysis, file, index| analysis.hover(file, index.offset(at)),
+            )
+            .await?;
+        let Some(Answer {
+            value: hover,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let hover =
-            Self::at_once(|| analysis.hover(file, offset))?.map_err(|_| content_modified())?;
         Ok(hover.map(|h| Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -544,14 +633,17 @@ impl LanguageServer for Backend {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         let position = params.text_document_position_params;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| analysis.goto_definition(file, index.offset(at)),
+            )
+            .await?;
+        let Some(Answer { value: targets, .. }) = answer else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let targets = self
-            .blocking(move || analysis.goto_definition(file, offset))
-            .await?
-            .map_err(|_| content_modified())?;
         let open: HashMap<PathBuf, Arc<LineIndex>> = self
             .lock()
             .documents
@@ -573,13 +665,20 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                |analysis, file, _| analysis.symbols(file),
+            )
+            .await?;
+        let Some(Answer {
+            value: symbols,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let symbols = self
-            .blocking(move || analysis.symbols(file))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(DocumentSymbolResponse::Nested(
             symbols.iter().map(|s| convert::symbol(s, &index)).collect(),
         )))
@@ -587,15 +686,20 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some((analysis, file, index)) = self.snapshot(&uri) else {
+        let skip_generic = self.lock().settings.skip_generic_diagnostics;
+        let range = params.range;
+        let answer = self
+            .on_document(&uri, Run::Blocking, move |analysis, file, index| {
+                analysis.code_actions(file, index.text_range(range))
+            })
+            .await?;
+        let Some(Answer {
+            value: mut actions,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let range = index.text_range(params.range);
-        let skip_generic = self.lock().settings.skip_generic_diagnostics;
-        let mut actions = self
-            .blocking(move || analysis.code_actions(file, range))
-            .await?
-            .map_err(|_| content_modified())?;
         // The other server offers the fixes of what it reports.
         actions.retain(|a| {
             !(skip_generic && a.diagnostic.as_ref().is_some_and(|d| d.code.is_generic()))
@@ -674,14 +778,24 @@ impl LanguageServer for Backend {
         &self,
         params: SelectionRangeParams,
     ) -> Result<Option<Vec<SelectionRange>>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let positions = params.positions;
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| {
+                    let offsets: Vec<_> = positions.iter().map(|p| index.offset(*p)).collect();
+                    analysis.selection_ranges(file, &offsets)
+                },
+            )
+            .await?;
+        let Some(Answer {
+            value: chains,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offsets: Vec<_> = params.positions.iter().map(|p| index.offset(*p)).collect();
-        let chains = self
-            .blocking(move || analysis.selection_ranges(file, &offsets))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(
             chains
                 .iter()
@@ -691,15 +805,24 @@ impl LanguageServer for Backend {
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let config = self.lock().settings.inlay_config();
+        let range = params.range;
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| {
+                    analysis.inlay_hints(file, Some(index.text_range(range)), config)
+                },
+            )
+            .await?;
+        let Some(Answer {
+            value: hints,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let config = self.lock().settings.inlay_config();
-        let range = index.text_range(params.range);
-        let hints = self
-            .blocking(move || analysis.inlay_hints(file, Some(range), config))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(
             hints
                 .iter()
@@ -709,13 +832,20 @@ impl LanguageServer for Backend {
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                |analysis, file, _| analysis.folding_ranges(file),
+            )
+            .await?;
+        let Some(Answer {
+            value: folds,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let folds = self
-            .blocking(move || analysis.folding_ranges(file))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(
             folds
                 .iter()

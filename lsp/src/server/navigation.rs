@@ -9,8 +9,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
 use super::line_index::LineIndex;
-use super::{Backend, content_modified, convert};
-use crate::ide::Analysis;
+use super::{Answer, Backend, MAX_ATTEMPTS, Run, content_modified, convert};
 use crate::ide::document_links::{LinkTarget, PathKind};
 use crate::ide::goto_definition::Target;
 
@@ -26,33 +25,26 @@ fn request_failed(message: String) -> Error {
 impl Backend {
     /// The line index of every file among `paths` the server holds: an open
     /// document's, or one made from the database's text of a loaded file.
+    /// Called with no snapshot held (it locks the state).
     fn line_indexes(
         &self,
-        analysis: &Analysis,
         paths: impl IntoIterator<Item = PathBuf>,
     ) -> HashMap<PathBuf, Arc<LineIndex>> {
         let mut out = HashMap::new();
-        let mut loaded = Vec::new();
-        {
-            let state = self.lock();
-            for path in paths {
-                if out.contains_key(&path) {
-                    continue;
-                }
-                match state.documents.get(&path) {
-                    Some(document) => {
-                        out.insert(path, document.index.clone());
-                    }
-                    None => loaded.extend(state.host.file(&path).map(|file| (path, file))),
-                }
+        let state = self.lock();
+        for path in paths {
+            if out.contains_key(&path) {
+                continue;
             }
-        }
-        // The state is not held while the database is read.
-        for (path, file) in loaded {
-            if let Ok(text) = analysis.file_text(file) {
-                out.entry(path)
-                    .or_insert_with(|| Arc::new(LineIndex::new(&text)));
-            }
+            let index = match state.documents.get(&path) {
+                Some(document) => document.index.clone(),
+                // A file's text is an input: reading it is never cancelled.
+                None => match state.host.file(&path) {
+                    Some(file) => Arc::new(LineIndex::new(file.text(state.host.db()))),
+                    None => continue,
+                },
+            };
+            out.insert(path, index);
         }
         out
     }
@@ -77,19 +69,23 @@ impl Backend {
         params: ReferenceParams,
     ) -> Result<Option<Vec<Location>>> {
         let position = params.text_document_position;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let include = params.context.include_declaration;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| analysis.references(file, index.offset(at), include),
+            )
+            .await?;
+        let Some(Answer {
+            value: references, ..
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let include = params.context.include_declaration;
-        let query = analysis.clone();
-        let references = self
-            .blocking(move || query.references(file, offset, include))
-            .await?
-            .map_err(|_| content_modified())?;
         let targets: Vec<Target> = references.into_iter().map(|r| r.target).collect();
-        let indexes = self.line_indexes(&analysis, targets.iter().map(|t| t.path.clone()));
-        drop(analysis);
+        let indexes = self.line_indexes(targets.iter().map(|t| t.path.clone()));
         Ok(Some(self.locations(indexes, targets).await?))
     }
 
@@ -98,14 +94,21 @@ impl Backend {
         params: DocumentHighlightParams,
     ) -> Result<Option<Vec<DocumentHighlight>>> {
         let position = params.text_document_position_params;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| analysis.highlight(file, index.offset(at)),
+            )
+            .await?;
+        let Some(Answer {
+            value: highlights,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let highlights = self
-            .blocking(move || analysis.highlight(file, offset))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(
             highlights
                 .iter()
@@ -125,15 +128,22 @@ impl Backend {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let at = params.position;
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| analysis.prepare_rename(file, index.offset(at)),
+            )
+            .await?;
+        let Some(Answer {
+            value: prepared,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let offset = index.offset(params.position);
-        let prepared = self
-            .blocking(move || analysis.prepare_rename(file, offset))
-            .await?
-            .map_err(|_| content_modified())?
-            .map_err(request_failed)?;
+        let prepared = prepared.map_err(request_failed)?;
         Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
             range: index.range(prepared.range),
             placeholder: prepared.name,
@@ -145,22 +155,31 @@ impl Backend {
         params: RenameParams,
     ) -> Result<Option<WorkspaceEdit>> {
         let position = params.text_document_position;
-        let Some((analysis, file, index)) = self.snapshot(&position.text_document.uri) else {
+        let at = position.position;
+        let new_name = params.new_name;
+        let answer = self
+            .on_document(
+                &position.text_document.uri,
+                Run::Blocking,
+                move |analysis, file, index| {
+                    let edits = match analysis.rename(file, index.offset(at), &new_name)? {
+                        Ok(edits) => edits,
+                        Err(message) => return Ok(Err(message)),
+                    };
+                    // Each edit's file as a path, while the snapshot is at hand.
+                    let mut paths = Vec::with_capacity(edits.len());
+                    for edit in edits {
+                        paths.push((analysis.file_path(edit.file)?, edit));
+                    }
+                    Ok(Ok(paths))
+                },
+            )
+            .await?;
+        let Some(Answer { value: paths, .. }) = answer else {
             return Ok(None);
         };
-        let offset = index.offset(position.position);
-        let new_name = params.new_name;
-        let query = analysis.clone();
-        let edits = self
-            .blocking(move || query.rename(file, offset, &new_name))
-            .await?
-            .map_err(|_| content_modified())?
-            .map_err(request_failed)?;
-        let paths: Vec<(PathBuf, _)> = edits
-            .into_iter()
-            .filter_map(|edit| Some((analysis.file_path(edit.file).ok()?, edit)))
-            .collect();
-        let indexes = self.line_indexes(&analysis, paths.iter().map(|(p, _)| p.clone()));
+        let paths: Vec<(PathBuf, _)> = paths.map_err(request_failed)?;
+        let indexes = self.line_indexes(paths.iter().map(|(p, _)| p.clone()));
         let mut changes = HashMap::new();
         for (path, file_edit) in paths {
             let (Some(index), Some(uri)) = (indexes.get(&path), Uri::from_file_path(&path)) else {
@@ -186,13 +205,20 @@ impl Backend {
         &self,
         params: DocumentLinkParams,
     ) -> Result<Option<Vec<DocumentLink>>> {
-        let Some((analysis, file, index)) = self.snapshot(&params.text_document.uri) else {
+        let answer = self
+            .on_document(
+                &params.text_document.uri,
+                Run::Blocking,
+                |analysis, file, _| analysis.document_links(file, &path_kind),
+            )
+            .await?;
+        let Some(Answer {
+            value: links,
+            index,
+        }) = answer
+        else {
             return Ok(None);
         };
-        let links = self
-            .blocking(move || analysis.document_links(file, &path_kind))
-            .await?
-            .map_err(|_| content_modified())?;
         Ok(Some(
             links
                 .iter()
@@ -216,13 +242,22 @@ impl Backend {
         &self,
         params: WorkspaceSymbolParams,
     ) -> Result<Option<WorkspaceSymbolResponse>> {
-        let analysis = self.lock().host.snapshot();
-        let query = analysis.clone();
-        let symbols = self
-            .blocking(move || query.workspace_symbols(&params.query))
-            .await?
-            .map_err(|_| content_modified())?;
-        let indexes = self.line_indexes(&analysis, symbols.iter().map(|s| s.target.path.clone()));
+        let query = Arc::new(params.query);
+        let mut found = None;
+        // Not one document's: any write cancels it, and it runs again.
+        for _ in 0..MAX_ATTEMPTS {
+            let analysis = self.lock().host.snapshot();
+            let query = query.clone();
+            if let Ok(symbols) = self
+                .blocking(move || analysis.workspace_symbols(&query))
+                .await?
+            {
+                found = Some(symbols);
+                break;
+            }
+        }
+        let symbols = found.ok_or_else(content_modified)?;
+        let indexes = self.line_indexes(symbols.iter().map(|s| s.target.path.clone()));
         #[allow(deprecated)]
         let symbols = self
             .blocking(move || {
