@@ -58,6 +58,15 @@ struct State {
     git_generation: u64,
     /// Options files read before this server started (see [`serve`]).
     preread: settings::Preread,
+    /// The load started by `initialize`, reported from `initialized`.
+    initial_load: Option<PendingLoad>,
+}
+
+/// An option load running on the blocking pool.
+struct PendingLoad {
+    /// Its `options_generation`: only the newest load's set is used.
+    generation: u64,
+    job: tokio::task::JoinHandle<settings::Loaded>,
 }
 
 #[derive(Clone)]
@@ -332,24 +341,42 @@ impl Backend {
     /// Load the option set in the background: a notification handler that
     /// waited for it (or for the client to answer a progress request) would
     /// hold up every notification after it, `exit` included.
+    /// Load the option set the settings point at, and use it when it is
+    /// the newest.
     fn spawn_load_options(&self) {
+        let load = self.start_load_options();
         let backend = self.clone();
-        tokio::spawn(async move { backend.load_options().await });
+        tokio::spawn(async move { backend.finish_load_options(load).await });
     }
 
-    /// Extract (or read) the option set the settings point at, with progress.
-    async fn load_options(&self) {
-        let (settings, root, progress_supported, generation, preread) = {
+    /// Start extracting (or reading) the option set on the blocking pool,
+    /// at once: from a spawned task it would wait for the message task to
+    /// yield (tokio runs a task spawned from a worker on that worker next,
+    /// where no other worker takes it), after the document just opened.
+    fn start_load_options(&self) -> PendingLoad {
+        let (settings, root, preread, generation) = {
             let mut state = self.lock();
             state.options_generation += 1;
             (
                 state.settings.clone(),
                 state.workspace_root.clone(),
-                state.progress_supported,
-                state.options_generation,
                 state.preread.clone(),
+                state.options_generation,
             )
         };
+        PendingLoad {
+            generation,
+            job: tokio::task::spawn_blocking(move || {
+                settings::load_options(&settings, root.as_deref(), &preread)
+            }),
+        }
+    }
+
+    /// Report a load with progress, and use its option set unless newer
+    /// settings started another.
+    async fn finish_load_options(&self, load: PendingLoad) {
+        let PendingLoad { generation, job } = load;
+        let progress_supported = self.lock().progress_supported;
         let token = ProgressToken::String(format!("micros/options/{generation}"));
         let created = progress_supported
             && tokio::time::timeout(
@@ -369,9 +396,7 @@ impl Backend {
         } else {
             None
         };
-        let loaded = self
-            .blocking(move || settings::load_options(&settings, root.as_deref(), &preread))
-            .await;
+        let loaded = job.await;
         let message = match loaded {
             Ok(loaded) => {
                 let summary = loaded.summary.clone();
@@ -450,7 +475,16 @@ impl LanguageServer for Backend {
                     .and_then(|t| t.semantic_tokens.as_ref()),
             );
         }
-        let legend = self.lock().legend.to_lsp();
+        // The settings and the root are known: the options need nothing
+        // more, and are loaded while the client gets ready. Their progress
+        // waits for `initialized` (nothing may be sent to the client
+        // before the answer to this).
+        let load = self.start_load_options();
+        let legend = {
+            let mut state = self.lock();
+            state.initial_load = Some(load);
+            state.legend.to_lsp()
+        };
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "micros-lsp".into(),
@@ -514,7 +548,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        self.spawn_load_options();
+        let started = self.lock().initial_load.take();
+        let load = started.unwrap_or_else(|| self.start_load_options());
+        let backend = self.clone();
+        tokio::spawn(async move { backend.finish_load_options(load).await });
     }
 
     async fn shutdown(&self) -> Result<()> {
