@@ -54,12 +54,42 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
         return (not_analysed(text), vec![(TextRange::empty(at), message)]);
     }
     let parse = rnix::Root::parse(text);
+    let root = parse.syntax();
     let errors = parse
         .errors()
         .iter()
-        .map(|e| crate::eval::parse_error_parts(e, text.len()))
+        .map(|e| {
+            let (range, message) = crate::eval::parse_error_parts(e, text.len());
+            match (e, unclosed_list_at(&root, range.start())) {
+                (rnix::ParseError::UnexpectedWanted(found, ..), Some(opened)) => {
+                    let line = text[..usize::from(opened)].matches('\n').count() + 1;
+                    let found = crate::eval::describe_kind(*found);
+                    let message = format!(
+                        "expected `]` to close the list opened on line {line}, or a list element; found {found}"
+                    );
+                    (range, message)
+                }
+                _ => (range, message),
+            }
+        })
         .collect();
-    (parse.syntax().green().to_owned(), errors)
+    (root.green().to_owned(), errors)
+}
+
+/// Where the list that an error at `offset` stands in was opened, when that
+/// list is never closed: the parser then takes everything up to the end of
+/// the file as elements, and what it wanted at the error (a value) is not
+/// what is missing (the `]`).
+fn unclosed_list_at(root: &rnix::SyntaxNode, offset: TextSize) -> Option<TextSize> {
+    let token = root.token_at_offset(offset).right_biased()?;
+    let mut parent = token.parent()?;
+    if parent.kind() == NODE_ERROR {
+        parent = parent.parent()?;
+    }
+    let closed = parent
+        .children_with_tokens()
+        .any(|child| child.kind() == TOKEN_R_BRACK);
+    (parent.kind() == NODE_LIST && !closed).then(|| parent.text_range().start())
 }
 
 /// The whole text as one error token: a tree that costs nothing to walk.
@@ -164,6 +194,20 @@ mod tests {
             // The tree still covers the text, so positions stay valid.
             assert_eq!(usize::from(green.text_len()), text.len());
         }
+    }
+
+    #[test]
+    fn an_unclosed_list_says_its_bracket_is_missing() {
+        let text = "{\n  x = [ 1 2\n  ;\n  y = 1;\n}\n";
+        let (_, errors) = parse(text);
+        assert_eq!(
+            errors[0].1,
+            "expected `]` to close the list opened on line 2, or a list element; found `;`"
+        );
+        assert_eq!(usize::from(errors[0].0.start()), text.find(';').unwrap());
+        // A stray `;` in a list that is closed is only that.
+        let (_, errors) = parse("{ x = [ 1 ; 2 ]; }");
+        assert!(errors[0].1.starts_with("expected `(`"), "{errors:?}");
     }
 
     #[test]

@@ -1438,7 +1438,8 @@ pub fn parse_error_parts(error: &rnix::ParseError, len: usize) -> (TextRange, St
     }
 }
 
-fn describe_kind(kind: SyntaxKind) -> String {
+/// How a parse error names a token.
+pub fn describe_kind(kind: SyntaxKind) -> String {
     use SyntaxKind::*;
     let spelled = match kind {
         // The parser wants "a name" in three spellings.
