@@ -16,6 +16,7 @@ pub struct Hover {
 pub fn hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
     option_hover(db, file, offset)
         .or_else(|| module_entry_hover(db, file, offset))
+        .or_else(|| system_call_hover(db, file, offset))
         .or_else(|| binding_hover(db, file, offset))
 }
 
@@ -108,36 +109,7 @@ fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<H
     let dir = file.path(db).parent().unwrap_or(std::path::Path::new("/"));
     let mut markdown = String::new();
     for index in owners {
-        let system = &model.systems[index];
-        let fact = facts.get(index).cloned().unwrap_or_default();
-        let builds = system
-            .output
-            .as_deref()
-            .map_or("the system itself".to_string(), |o| {
-                format!("`config.system.build.{o}`")
-            });
-        markdown.push_str(&format!(
-            "**A module of `{}`**, which builds {builds}\n\n",
-            system.name
-        ));
-        let platform = fact
-            .platform
-            .map_or("not known statically".to_string(), |p| format!("`{p}`"));
-        let container = match fact.container {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "not known statically",
-        };
-        markdown.push_str(&format!(
-            "- platform (`nixpkgs.hostPlatform`): {platform}\n- container (`boot.isContainer`): {container}\n"
-        ));
-        let count = members
-            .get(index)
-            .map_or(0, |m| m.files.len() + m.inline.len());
-        markdown.push_str(&format!(
-            "- {count} module{} in all\n\n",
-            if count == 1 { "" } else { "s" }
-        ));
+        push_system_summary(&mut markdown, "A module of", index, model, facts, members);
     }
     // What this module defines itself (not what it imports).
     let definitions: Vec<String> = match entry {
@@ -184,6 +156,143 @@ fn module_entry_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<H
         ));
     }
     Some(Hover { range, markdown })
+}
+
+/// A system's heading (`lead` and its name), what it builds, its platform,
+/// whether it is a container and how many modules it has.
+fn push_system_summary(
+    markdown: &mut String,
+    lead: &str,
+    index: usize,
+    model: &crate::analysis::systems::FlakeModel,
+    facts: &[crate::analysis::systems::analysis::Facts],
+    members: &[crate::analysis::systems::SystemModules],
+) {
+    let system = &model.systems[index];
+    let fact = facts.get(index).cloned().unwrap_or_default();
+    let builds = system
+        .output
+        .as_deref()
+        .map_or("the system itself".to_string(), |o| {
+            format!("`config.system.build.{o}`")
+        });
+    markdown.push_str(&format!(
+        "**{lead} `{}`**, which builds {builds}\n\n",
+        system.name
+    ));
+    let platform = fact
+        .platform
+        .map_or("not known statically".to_string(), |p| format!("`{p}`"));
+    let container = match fact.container {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not known statically",
+    };
+    markdown.push_str(&format!(
+        "- platform (`nixpkgs.hostPlatform`): {platform}\n- container (`boot.isContainer`): {container}\n"
+    ));
+    let count = members
+        .get(index)
+        .map_or(0, |m| m.files.len() + m.inline.len());
+    markdown.push_str(&format!(
+        "- {count} module{} in all\n\n",
+        if count == 1 { "" } else { "s" }
+    ));
+}
+
+/// Hover on a `microsSystem` call in flake.nix: on `microsSystem`, what it
+/// does and the systems the call makes; on its `modules` and `specialArgs`,
+/// what they are to it and what they hold.
+fn system_call_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Hover> {
+    use crate::analysis::systems;
+    use rnix::SyntaxKind::*;
+    if !systems::is_flake(file.path(db)) {
+        return None;
+    }
+    let model = systems::flake_model(db, file);
+    let owners: Vec<usize> = (0..model.systems.len())
+        .filter(|&i| model.systems[i].call.contains_inclusive(offset))
+        .collect();
+    let call = owners
+        .iter()
+        .map(|&i| model.systems[i].call)
+        .min_by_key(|range| range.len())?;
+    let owners: Vec<usize> = owners
+        .into_iter()
+        .filter(|&i| model.systems[i].call == call)
+        .collect();
+    let root = db::parse(db, file).root();
+    let token = super::token_at_offset(rowan::ast::AstNode::syntax(&root), offset)
+        .find(|t| t.kind() == TOKEN_IDENT)?;
+    let range = token.text_range();
+    // A key of the call's argument set: ident, attrpath, entry, set, call.
+    let argument_key = || {
+        let attrpath = token.parent()?.parent()?;
+        let set = attrpath.parent()?.parent()?;
+        let call_node = set.parent()?;
+        (attrpath.kind() == NODE_ATTRPATH
+            && attrpath.first_token().as_ref() == Some(&token)
+            && set.kind() == NODE_ATTR_SET
+            && call_node.kind() == NODE_APPLY
+            && call_node.text_range() == call)
+            .then(|| token.text().to_string())
+    };
+    let facts = systems::analysis::system_facts(db, file);
+    let members = systems::system_modules(db, file);
+    let mut markdown = String::new();
+    match (token.text(), argument_key().as_deref()) {
+        ("microsSystem", _) => {
+            markdown.push_str(
+                "**`micros.lib.microsSystem`**: evaluates `modules` into one MicrOS system, with `specialArgs` given to every module beside `config`, `lib`, `pkgs` and `options`; its `config.system.build` holds the `image` (ISO) and the `ociImage` (container).\n\n",
+            );
+            for &index in &owners {
+                push_system_summary(
+                    &mut markdown,
+                    "This call makes",
+                    index,
+                    model,
+                    facts,
+                    members,
+                );
+            }
+        }
+        (_, Some("modules")) => {
+            markdown.push_str(
+                "**`modules`**: the modules of the system, merged into one configuration: files (a directory means its `default.nix`) and modules written here.\n\n",
+            );
+            for &index in &owners {
+                push_system_summary(&mut markdown, "Modules of", index, model, facts, members);
+            }
+        }
+        (_, Some("specialArgs")) => {
+            markdown.push_str(
+                "**`specialArgs`**: arguments given to every module of the system, beside `config`, `lib`, `pkgs` and `options`, and known before the modules are read (so `imports` may use them); micros adds `nixos-core` and `oci-tool`.\n\n",
+            );
+            let mut seen = Vec::new();
+            for &index in &owners {
+                let system = &model.systems[index];
+                let names = match &system.special_args {
+                    Some(names) if names.is_empty() => "none".to_string(),
+                    Some(names) => names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => "not known statically".to_string(),
+                };
+                let line = format!("- `{}`: {names}\n", system.name);
+                if !seen.contains(&line) {
+                    markdown.push_str(&line);
+                    seen.push(line);
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(Hover {
+        range,
+        markdown: markdown.trim_end().to_string() + "\n",
+    })
 }
 
 /// The option paths the modules define, each once, in order.
@@ -304,6 +413,52 @@ mod tests {
             This module defines `boot.isContainer`.
         "#]]
         .assert_eq(&hover(&flake.replace("[ { boot", "[ $0{ boot")));
+    }
+
+    #[test]
+    fn hover_on_a_micros_system_call_and_its_arguments() {
+        let flake = r#"#- /flake.nix
+{
+  outputs = { micros, ... } @ inputs: {
+    packages.x86_64-linux.default = (micros.lib.microsSystem {
+      specialArgs = { inherit inputs; };
+      modules = [ ./configuration.nix { nixpkgs.hostPlatform = "x86_64-linux"; } ];
+    }).config.system.build.image;
+  };
+}
+#- /configuration.nix
+{ services.getty.enable = true; }
+"#;
+        let call = hover(&flake.replace("microsSystem {", "micros$0System {"));
+        assert!(
+            call.starts_with("**`micros.lib.microsSystem`**: evaluates `modules`"),
+            "{call}"
+        );
+        assert!(
+            call.contains(
+                "**This call makes `packages.x86_64-linux.default`**, which builds `config.system.build.image`"
+            ),
+            "{call}"
+        );
+        assert!(
+            call.contains("- platform (`nixpkgs.hostPlatform`): `x86_64-linux`"),
+            "{call}"
+        );
+        assert!(call.contains("- 2 modules in all"), "{call}");
+        expect_test::expect![[r#"
+            **`specialArgs`**: arguments given to every module of the system, beside `config`, `lib`, `pkgs` and `options`, and known before the modules are read (so `imports` may use them); micros adds `nixos-core` and `oci-tool`.
+
+            - `packages.x86_64-linux.default`: `inputs`
+        "#]]
+        .assert_eq(&hover(&flake.replace("specialArgs =", "special$0Args =")));
+        let modules = hover(&flake.replace("modules =", "mod$0ules ="));
+        assert!(
+            modules.starts_with("**`modules`**: the modules of the system"),
+            "{modules}"
+        );
+        // A `modules` that is not the call's argument is not this.
+        let elsewhere = flake.replace("outputs = {", "modules = 1; outputs = {");
+        assert!(hover(&elsewhere.replace("modules = 1", "mod$0ules = 1")).is_empty());
     }
 
     #[test]
