@@ -143,7 +143,9 @@ fn main() {
             let scenario = two_thousand_lines(&tmp, "memory", 0);
             let rows: Vec<(Server, [u64; 4])> = servers
                 .iter()
-                .map(|&server| (server, soak(command(server), server, &scenario, &options)))
+                .filter_map(|&server| {
+                    Some((server, soak(command(server), server, &scenario, &options)?))
+                })
                 .collect();
             print_memory(&rows);
             continue;
@@ -158,9 +160,14 @@ fn main() {
             scenario.edits = edits;
         }
         let mut runs: Vec<(Server, Run)> = Vec::new();
+        let mut answering = servers.clone();
         for _ in 0..rounds {
-            for &server in &servers {
-                runs.push((server, script(command(server), server, &scenario, &options)));
+            for server in answering.clone() {
+                match script(command(server), server, &scenario, &options) {
+                    Some(run) => runs.push((server, run)),
+                    // Not asked again in this row.
+                    None => answering.retain(|s| *s != server),
+                }
             }
         }
         if let Some(p50) = print_runs(&scenario, &runs, base)
@@ -322,7 +329,7 @@ fn start(
     server: Server,
     scenario: &Scenario,
     options: &Value,
-) -> (LspProcess, Duration) {
+) -> Option<(LspProcess, Duration)> {
     let mut lsp = LspProcess::spawn(command).expect("start the server");
     let capabilities = json!({
         "window": { "workDoneProgress": true },
@@ -352,14 +359,25 @@ fn start(
                     .as_array()
                     .is_some_and(|d| d.iter().any(|d| d["code"] == "unknown-option")))
     };
-    let (arrived, _) = lsp
-        .wait_for(knows_options, TIMEOUT)
-        .expect("first diagnostics that know the options");
+    let arrived = match lsp.wait_for(knows_options, TIMEOUT) {
+        Ok((arrived, _)) => arrived,
+        // Ours must answer; a peer that does not is left out of the row.
+        Err(error) if server == Server::Nil => {
+            eprintln!(
+                "warning: nil gave no diagnostics for {} ({error:?}); its figures for \"{}\" are left out",
+                scenario.main.display(),
+                scenario.name
+            );
+            stop(lsp);
+            return None;
+        }
+        Err(error) => panic!("first diagnostics that know the options: {error:?}"),
+    };
     let cold = arrived - opened;
     // Let whatever the start set going (progress, other publications) end.
     let _ = lsp.wait_for(|_| false, Duration::from_millis(300));
     lsp.backlog.clear();
-    (lsp, cold)
+    Some((lsp, cold))
 }
 
 fn open(lsp: &mut LspProcess, path: &Path, text: &str) {
@@ -471,8 +489,8 @@ fn stop(mut lsp: LspProcess) {
     }
 }
 
-fn script(command: Command, server: Server, scenario: &Scenario, options: &Value) -> Run {
-    let (mut lsp, cold) = start(command, server, scenario, options);
+fn script(command: Command, server: Server, scenario: &Scenario, options: &Value) -> Option<Run> {
+    let (mut lsp, cold) = start(command, server, scenario, options)?;
     let mut site = EditSite::new(&mut lsp, scenario);
     let mut run = Run {
         cold,
@@ -488,13 +506,18 @@ fn script(command: Command, server: Server, scenario: &Scenario, options: &Value
     }
     run.peak_kib = lsp.memory_kib("VmHWM").unwrap_or(0);
     stop(lsp);
-    run
+    Some(run)
 }
 
 /// Resident memory after opening, after 1,000 and after 10,000 edits,
 /// and the peak, in KiB.
-fn soak(command: Command, server: Server, scenario: &Scenario, options: &Value) -> [u64; 4] {
-    let (mut lsp, _) = start(command, server, scenario, options);
+fn soak(
+    command: Command,
+    server: Server,
+    scenario: &Scenario,
+    options: &Value,
+) -> Option<[u64; 4]> {
+    let (mut lsp, _) = start(command, server, scenario, options)?;
     let mut site = EditSite::new(&mut lsp, scenario);
     let rss = |lsp: &LspProcess| lsp.memory_kib("VmRSS").unwrap_or(0);
     let opened = rss(&lsp);
@@ -508,7 +531,7 @@ fn soak(command: Command, server: Server, scenario: &Scenario, options: &Value) 
     let ten_thousand = rss(&lsp);
     let peak = lsp.memory_kib("VmHWM").unwrap_or(0);
     stop(lsp);
-    [opened, thousand, ten_thousand, peak]
+    Some([opened, thousand, ten_thousand, peak])
 }
 
 fn percentile(times: &[Duration], p: f64) -> f64 {
