@@ -95,7 +95,7 @@ pub struct OptionIndex {
     pub set: Arc<OptionSet>,
     pub root: Trie,
     /// Tries of submodules, by the address of their `Submodule`.
-    submodules: HashMap<usize, Trie>,
+    submodules: SubmoduleTries,
     pub migrations: BTreeMap<Vec<String>, OptionMigration>,
     /// Whether the nixpkgs modules micros imports are part of the set.
     pub has_nixpkgs: bool,
@@ -112,8 +112,7 @@ pub struct OptionIndex {
 impl OptionIndex {
     pub fn new(set: Arc<OptionSet>, has_nixpkgs: bool) -> OptionIndex {
         let root = Trie::build(&set.options, &[]);
-        let mut submodules = HashMap::new();
-        collect_submodules(&set.options, &[], &mut submodules);
+        let submodules = collect_submodules(&set.options);
         let migrations = set
             .migrations
             .iter()
@@ -153,7 +152,11 @@ impl OptionIndex {
 
     /// The trie of a submodule type.
     pub fn submodule(&self, submodule: &Arc<Submodule>) -> Option<&Trie> {
-        self.submodules.get(&(Arc::as_ptr(submodule) as usize))
+        let lazy = self.submodules.0.get(&(Arc::as_ptr(submodule) as usize))?;
+        Some(
+            lazy.trie
+                .get_or_init(|| Trie::build(&lazy.submodule.options, &lazy.loc)),
+        )
     }
 
     /// Whether `path` lies under a prefix only nixpkgs declares, while
@@ -181,31 +184,99 @@ impl OptionIndex {
     }
 }
 
-fn collect_submodules(options: &[OptionDecl], prefix: &[String], out: &mut HashMap<usize, Trie>) {
-    for option in options {
-        let mut loc = prefix.to_vec();
-        loc.extend(option.loc.iter().cloned());
-        if let Some((placeholders, submodule)) = option.ty.sub_options() {
-            let key = Arc::as_ptr(submodule) as usize;
-            if out.contains_key(&key) {
-                continue;
-            }
-            loc.extend(placeholders.iter().map(|s| s.to_string()));
-            out.insert(key, Trie::build(&submodule.options, &loc));
-            collect_submodules(&submodule.options, &loc, out);
-        }
-        // Submodules nested in either/oneOf/coercedTo members.
-        for_each_nested_submodule(&option.ty, &mut |sub| {
-            let key = Arc::as_ptr(sub) as usize;
-            if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
-                slot.insert(Trie::build(&sub.options, &loc));
-                collect_submodules(&sub.options, &loc, out);
-            }
-        });
+/// The submodules of a set, each found once, and their tries built when
+/// first looked up: a set can hold thousands (a file whose options each
+/// nest another submodule made nearly 2,000, 51,000 options in all, and
+/// building every trie took a second), of which a file uses few.
+#[derive(Debug, Default, Clone)]
+struct SubmoduleTries(HashMap<usize, LazyTrie>);
+
+#[derive(Debug, Clone)]
+struct LazyTrie {
+    submodule: Arc<Submodule>,
+    /// Where it was first found (placeholders included), for messages.
+    loc: Vec<String>,
+    trie: std::sync::OnceLock<Trie>,
+}
+
+/// A trie is what its submodule and location make, built or not yet.
+impl PartialEq for SubmoduleTries {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().all(|(key, lazy)| {
+                other.0.get(key).is_some_and(|theirs| {
+                    Arc::ptr_eq(&theirs.submodule, &lazy.submodule) && theirs.loc == lazy.loc
+                })
+            })
     }
 }
 
-fn for_each_nested_submodule(ty: &micros_options::OptionType, f: &mut dyn FnMut(&Arc<Submodule>)) {
+/// Every submodule below `options`, in the order a depth-first walk meets
+/// them (a submodule met twice keeps its first location), walked with a
+/// stack of its own: how deep submodules nest is the file's to say.
+fn collect_submodules(options: &[OptionDecl]) -> SubmoduleTries {
+    enum Frame<'a> {
+        Options(std::slice::Iter<'a, OptionDecl>, Vec<String>),
+        /// An option's submodules still to visit, last first, and its loc.
+        Submodules(Vec<&'a Arc<Submodule>>, Vec<String>),
+    }
+    let mut out: HashMap<usize, LazyTrie> = HashMap::new();
+    let key = |submodule: &Arc<Submodule>| Arc::as_ptr(submodule) as usize;
+    let mut stack = vec![Frame::Options(options.iter(), Vec::new())];
+    while let Some(frame) = stack.last_mut() {
+        let next = match frame {
+            Frame::Options(options, prefix) => {
+                let Some(option) = options.next() else {
+                    stack.pop();
+                    continue;
+                };
+                let direct = option.ty.sub_options();
+                if direct
+                    .as_ref()
+                    .is_some_and(|(_, sub)| out.contains_key(&key(sub)))
+                {
+                    continue;
+                }
+                // Submodules nested in either/oneOf/coercedTo members too.
+                let mut submodules: Vec<&Arc<Submodule>> = direct.iter().map(|(_, s)| *s).collect();
+                for_each_nested_submodule(&option.ty, &mut |sub| submodules.push(sub));
+                if submodules.is_empty() {
+                    continue;
+                }
+                let mut loc = prefix.clone();
+                loc.extend(option.loc.iter().cloned());
+                if let Some((placeholders, _)) = direct {
+                    loc.extend(placeholders.iter().map(|s| s.to_string()));
+                }
+                submodules.reverse();
+                Frame::Submodules(submodules, loc)
+            }
+            Frame::Submodules(submodules, loc) => {
+                let Some(submodule) = submodules.pop() else {
+                    stack.pop();
+                    continue;
+                };
+                let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key(submodule))
+                else {
+                    continue;
+                };
+                slot.insert(LazyTrie {
+                    submodule: submodule.clone(),
+                    loc: loc.clone(),
+                    trie: std::sync::OnceLock::new(),
+                });
+                Frame::Options(submodule.options.iter(), loc.clone())
+            }
+        };
+        stack.push(next);
+    }
+    SubmoduleTries(out)
+}
+
+fn for_each_nested_submodule<'a>(
+    ty: &'a micros_options::OptionType,
+    f: &mut dyn FnMut(&'a Arc<Submodule>),
+) {
     use micros_options::OptionType::*;
     match ty {
         Submodule(sub) => f(sub),
@@ -348,5 +419,24 @@ mod tests {
             Some("enable")
         );
         assert_eq!(closest("frobnicate", ["enable", "package"]), None);
+    }
+
+    #[test]
+    fn submodule_tries_are_built_when_first_looked_up() {
+        let index = OptionIndex::new(crate::fuzzing::fixture_options(), true);
+        let lazy = &index.submodules.0;
+        assert!(lazy.len() > 3, "{}", lazy.len());
+        assert!(lazy.values().all(|l| l.trie.get().is_none()));
+        // users.<name>: found where the walk meets it, built on demand, the
+        // same trie the whole-index build made before.
+        let users = index.root.children["users"].option.clone().unwrap();
+        let (_, submodule) = users.ty.sub_options().unwrap();
+        let trie = index.submodule(submodule).unwrap();
+        assert_eq!(
+            trie,
+            &Trie::build(&submodule.options, &["users".into(), "<name>".into()])
+        );
+        assert!(trie.children.contains_key("uid"));
+        assert_eq!(lazy.values().filter(|l| l.trie.get().is_some()).count(), 1);
     }
 }
