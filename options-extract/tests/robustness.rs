@@ -273,6 +273,15 @@ in {
         .iter()
         .filter(|d| d.code == Some("infinite-recursion"))
         .collect();
+    // `sub` doubles at every level: it stops at the option's budget of
+    // submodules, two options each.
+    let sub = names(&extraction)
+        .iter()
+        .filter(|n| n.starts_with("sub."))
+        .count();
+    let budget = micros_options::extract::MAX_SUBMODULES_PER_OPTION as usize;
+    assert!(sub <= 2 * budget + 2, "{sub} options under `sub`");
+    assert!(sub > 2 * 16, "{sub} options under `sub`");
     // `deep` and `checked` reach their bound and say so, once each.
     for line in [4, 8] {
         assert_eq!(
