@@ -55,41 +55,76 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
     }
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
+    let mut lists: Option<UnclosedLists> = None;
     let errors = parse
         .errors()
         .iter()
         .map(|e| {
             let (range, message) = crate::eval::parse_error_parts(e, text.len());
-            match (e, unclosed_list_at(&root, range.start())) {
-                (rnix::ParseError::UnexpectedWanted(found, ..), Some(opened)) => {
-                    let line = text[..usize::from(opened)].matches('\n').count() + 1;
-                    let found = crate::eval::describe_kind(*found);
-                    let message = format!(
-                        "expected `]` to close the list opened on line {line}, or a list element; found {found}"
-                    );
-                    (range, message)
-                }
-                _ => (range, message),
-            }
+            let rnix::ParseError::UnexpectedWanted(found, ..) = e else {
+                return (range, message);
+            };
+            let lists = lists.get_or_insert_with(|| UnclosedLists::of(&root, text));
+            let Some(line) = lists.opened_line(range.start()) else {
+                return (range, message);
+            };
+            let found = crate::eval::describe_kind(*found);
+            let message = format!(
+                "expected `]` to close the list opened on line {line}, or a list element; found {found}"
+            );
+            (range, message)
         })
         .collect();
     (root.green().to_owned(), errors)
 }
 
-/// Where the list that an error at `offset` stands in was opened, when that
-/// list is never closed: the parser then takes everything up to the end of
-/// the file as elements, and what it wanted at the error (a value) is not
-/// what is missing (the `]`).
-fn unclosed_list_at(root: &rnix::SyntaxNode, offset: TextSize) -> Option<TextSize> {
-    let token = root.token_at_offset(offset).right_biased()?;
-    let mut parent = token.parent()?;
-    if parent.kind() == NODE_ERROR {
-        parent = parent.parent()?;
+/// The lists a parse never closed: the parser then takes everything up
+/// to the end of the file as elements, and what it wanted at an error in
+/// one (a value) is not what is missing (the `]`). Found in one walk, as a
+/// file with an unclosed list can have thousands of errors in it.
+struct UnclosedLists {
+    /// The tokens that stand in such a list, directly or in an error node
+    /// of it, by start, and the line (from 1) the list was opened on.
+    tokens: Vec<(TextRange, usize)>,
+}
+
+impl UnclosedLists {
+    fn of(root: &rnix::SyntaxNode, text: &str) -> UnclosedLists {
+        let mut tokens = Vec::new();
+        let line_of = |offset: TextSize| text[..usize::from(offset)].matches('\n').count() + 1;
+        for list in root.descendants().filter(|n| n.kind() == NODE_LIST) {
+            // A closed list's last child is its `]`.
+            if list
+                .last_child_or_token()
+                .is_some_and(|last| last.kind() == TOKEN_R_BRACK)
+            {
+                continue;
+            }
+            let line = line_of(list.text_range().start());
+            for child in list.children_with_tokens() {
+                match child {
+                    NodeOrToken::Token(token) => tokens.push((token.text_range(), line)),
+                    NodeOrToken::Node(node) if node.kind() == NODE_ERROR => tokens.extend(
+                        node.children_with_tokens()
+                            .filter_map(|c| c.into_token())
+                            .map(|token| (token.text_range(), line)),
+                    ),
+                    NodeOrToken::Node(_) => {}
+                }
+            }
+        }
+        tokens.sort_by_key(|(range, _)| range.start());
+        UnclosedLists { tokens }
     }
-    let closed = parent
-        .children_with_tokens()
-        .any(|child| child.kind() == TOKEN_R_BRACK);
-    (parent.kind() == NODE_LIST && !closed).then(|| parent.text_range().start())
+
+    /// The line of the unclosed list the token at `offset` stands in.
+    fn opened_line(&self, offset: TextSize) -> Option<usize> {
+        let after = self
+            .tokens
+            .partition_point(|(range, _)| range.start() <= offset);
+        let (range, line) = self.tokens[..after].last()?;
+        (offset < range.end()).then_some(*line)
+    }
 }
 
 /// The whole text as one error token: a tree that costs nothing to walk.
