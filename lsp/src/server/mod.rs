@@ -338,13 +338,17 @@ impl Backend {
         }
     }
 
-    /// Load the option set in the background: a notification handler that
-    /// waited for it (or for the client to answer a progress request) would
-    /// hold up every notification after it, `exit` included.
-    /// Load the option set the settings point at, and use it when it is
-    /// the newest.
+    /// Load the option set the settings point at in the background, and
+    /// use it when it is the newest.
     fn spawn_load_options(&self) {
-        let load = self.start_load_options();
+        self.spawn_finish_load_options(self.start_load_options());
+    }
+
+    /// Report a started load and use its set, in a task of its own: a
+    /// notification handler that waited for it (or for the client to
+    /// answer a progress request) would hold up every notification after
+    /// it, `exit` included.
+    fn spawn_finish_load_options(&self, load: PendingLoad) {
         let backend = self.clone();
         tokio::spawn(async move { backend.finish_load_options(load).await });
     }
@@ -549,9 +553,7 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         let started = self.lock().initial_load.take();
-        let load = started.unwrap_or_else(|| self.start_load_options());
-        let backend = self.clone();
-        tokio::spawn(async move { backend.finish_load_options(load).await });
+        self.spawn_finish_load_options(started.unwrap_or_else(|| self.start_load_options()));
     }
 
     async fn shutdown(&self) -> Result<()> {
