@@ -237,57 +237,49 @@ fn system_call_hover(db: &dyn db::Db, file: File, offset: TextSize) -> Option<Ho
             && call_node.text_range() == call)
             .then(|| token.text().to_string())
     };
-    let facts = systems::analysis::system_facts(db, file);
-    let members = systems::system_modules(db, file);
-    let mut markdown = String::new();
-    match (token.text(), argument_key().as_deref()) {
-        ("microsSystem", _) => {
-            markdown.push_str(
-                "**`micros.lib.microsSystem`**: evaluates `modules` into one MicrOS system, with `specialArgs` given to every module beside `config`, `lib`, `pkgs` and `options`; its `config.system.build` holds the `image` (ISO) and the `ociImage` (container).\n\n",
-            );
-            for &index in &owners {
-                push_system_summary(
-                    &mut markdown,
-                    "This call makes",
-                    index,
-                    model,
-                    facts,
-                    members,
-                );
-            }
-        }
-        (_, Some("modules")) => {
-            markdown.push_str(
-                "**`modules`**: the modules of the system, merged into one configuration: files (a directory means its `default.nix`) and modules written here.\n\n",
-            );
-            for &index in &owners {
-                push_system_summary(&mut markdown, "Modules of", index, model, facts, members);
-            }
-        }
-        (_, Some("specialArgs")) => {
-            markdown.push_str(
-                "**`specialArgs`**: arguments given to every module of the system, beside `config`, `lib`, `pkgs` and `options`, and known before the modules are read (so `imports` may use them); micros adds `nixos-core` and `oci-tool`.\n\n",
-            );
-            let mut seen = Vec::new();
-            for &index in &owners {
-                let system = &model.systems[index];
-                let names = match &system.special_args {
-                    Some(names) if names.is_empty() => "none".to_string(),
-                    Some(names) => names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None => "not known statically".to_string(),
-                };
-                let line = format!("- `{}`: {names}\n", system.name);
-                if !seen.contains(&line) {
-                    markdown.push_str(&line);
-                    seen.push(line);
-                }
-            }
-        }
+    let (intro, lead) = match (token.text(), argument_key().as_deref()) {
+        ("microsSystem", _) => (
+            "**`micros.lib.microsSystem`**: evaluates `modules` into one MicrOS system, with `specialArgs` given to every module beside `config`, `lib`, `pkgs` and `options`; its `config.system.build` holds the `image` (ISO) and the `ociImage` (container).",
+            Some("This call makes"),
+        ),
+        (_, Some("modules")) => (
+            "**`modules`**: the modules of the system, merged into one configuration: files (a directory means its `default.nix`) and modules written here.",
+            Some("Modules of"),
+        ),
+        (_, Some("specialArgs")) => (
+            "**`specialArgs`**: arguments given to every module of the system, beside `config`, `lib`, `pkgs` and `options`, and known before the modules are read (so `imports` may use them); micros adds `nixos-core` and `oci-tool`.",
+            None,
+        ),
         _ => return None,
+    };
+    let mut markdown = format!("{intro}\n\n");
+    if let Some(lead) = lead {
+        // Only these need the systems' facts and module lists.
+        let facts = systems::analysis::system_facts(db, file);
+        let members = systems::system_modules(db, file);
+        for &index in &owners {
+            push_system_summary(&mut markdown, lead, index, model, facts, members);
+        }
+    } else {
+        // specialArgs: the names each system gets, each line once.
+        let mut seen = Vec::new();
+        for &index in &owners {
+            let system = &model.systems[index];
+            let names = match &system.special_args {
+                Some(names) if names.is_empty() => "none".to_string(),
+                Some(names) => names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => "not known statically".to_string(),
+            };
+            let line = format!("- `{}`: {names}\n", system.name);
+            if !seen.contains(&line) {
+                markdown.push_str(&line);
+                seen.push(line);
+            }
+        }
     }
     Some(Hover {
         range,
