@@ -31,11 +31,14 @@ pub fn server_session(data: &[u8]) {
     });
 }
 
+/// One thread runs the client's and the server's tasks alike (analysis
+/// still goes to the blocking pool): with the session on the fuzzer's
+/// thread and the server on a worker, every message was two thread
+/// wake-ups, and a replay of the corpus took 7.7 s rather than 5.9.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+        tokio::runtime::Builder::new_current_thread()
             .thread_stack_size(16 * 1024 * 1024)
             .enable_all()
             .build()

@@ -231,6 +231,9 @@ pub fn format_text(formatter: &Formatter, text: &str) -> Result<String, FormatEr
 }
 
 fn alejandra(text: &str) -> Result<String, FormatError> {
+    if let Some(chain) = explosive_chain(text) {
+        return Err(FormatError::Formatter(chain.message(text)));
+    }
     if RUNAWAYS.load(Ordering::Acquire) > 0 {
         return Err(FormatError::Formatter(format!(
             "alejandra is still busy with a file it could not format in {} s; try again when it is done, or name another formatter in `micros.formatting.command`",
@@ -270,6 +273,106 @@ fn alejandra(text: &str) -> Result<String, FormatError> {
             "alejandra failed on this file".into(),
         )),
     }
+}
+
+/// How much of a chain alejandra is given. Its time doubles with each
+/// level of a call (`f a b ...`) or a curried lambda (`a: b: ...`) that has
+/// a line break before it, and grows with the cube of the chain's length
+/// besides (measured here, release build: 15 levels on lines of their own
+/// take 75 ms, 18 half a second, 22 ten seconds; 14 such levels and 40 on
+/// one line, 2.2 s). A run that is given up goes on burning a core, so
+/// chains whose estimate (2^broken x levels^3) is past this are refused
+/// before it starts: 16 levels on lines of their own still format.
+pub const MAX_CHAIN_COST: u64 = (1 << 16) * 16 * 16 * 16;
+
+/// A call or curried lambda written over several lines that alejandra
+/// cannot format in time (see [`MAX_CHAIN_COST`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ExplosiveChain {
+    start: TextSize,
+    levels: usize,
+    broken: usize,
+    lambda: bool,
+}
+
+impl ExplosiveChain {
+    fn message(&self, text: &str) -> String {
+        let line = text[..usize::from(self.start).min(text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        let what = if self.lambda {
+            format!(
+                "the function on line {line} has {} curried parameters, {} of them after a line break",
+                self.levels, self.broken
+            )
+        } else {
+            format!(
+                "the call on line {line} has {} arguments, {} of them after a line break (is it a list without its `[ ]`?)",
+                self.levels, self.broken
+            )
+        };
+        format!(
+            "alejandra's time grows exponentially with a call or curried function written over several lines, and {what}; the file is left as it is"
+        )
+    }
+
+    fn cost(levels: usize, broken: usize) -> u64 {
+        let cube = (levels as u64).saturating_pow(3);
+        match u32::try_from(broken) {
+            Ok(broken) if broken < 64 => (1u64 << broken).saturating_mul(cube),
+            _ => u64::MAX,
+        }
+    }
+}
+
+/// The first chain in `text` alejandra cannot format in time.
+fn explosive_chain(text: &str) -> Option<ExplosiveChain> {
+    let (green, _) = micros_options::syntax::parse(text);
+    let root = SyntaxNode::new_root(green);
+    // The next link of a chain: a call's function, a lambda's body.
+    let link = |node: &SyntaxNode| match node.kind() {
+        SyntaxKind::NODE_APPLY => node.first_child(),
+        SyntaxKind::NODE_LAMBDA => node.last_child(),
+        _ => None,
+    };
+    let broken = |node: &SyntaxNode| {
+        node.children_with_tokens()
+            .filter_map(|child| child.into_token())
+            .any(|token| {
+                token.kind() == SyntaxKind::TOKEN_COMMENT
+                    || token.kind() == SyntaxKind::TOKEN_WHITESPACE && token.text().contains('\n')
+            })
+    };
+    for head in root.descendants() {
+        let kind = head.kind();
+        if !matches!(kind, SyntaxKind::NODE_APPLY | SyntaxKind::NODE_LAMBDA) {
+            continue;
+        }
+        // Only from a chain's top, so each chain is walked once.
+        if head
+            .parent()
+            .is_some_and(|parent| parent.kind() == kind && link(&parent).as_ref() == Some(&head))
+        {
+            continue;
+        }
+        let (mut levels, mut broken_levels) = (0, 0);
+        let mut node = Some(head.clone());
+        while let Some(level) = node.filter(|n| n.kind() == kind) {
+            levels += 1;
+            broken_levels += usize::from(broken(&level));
+            node = link(&level);
+        }
+        if ExplosiveChain::cost(levels, broken_levels) > MAX_CHAIN_COST {
+            return Some(ExplosiveChain {
+                start: head.text_range().start(),
+                levels,
+                broken: broken_levels,
+                lambda: kind == SyntaxKind::NODE_LAMBDA,
+            });
+        }
+    }
+    None
 }
 
 /// Where a run of alejandra is: a thread cannot be stopped, so one that
@@ -373,6 +476,59 @@ mod tests {
             .format(f.file(), None, formatter.clone())
             .unwrap()?;
         Ok(apply(text, &edits))
+    }
+
+    /// A chain of `levels` levels, each part on a line of its own.
+    fn chain(levels: usize, lambda: bool) -> String {
+        let parts: Vec<String> = (0..levels).map(|i| format!("p{i}")).collect();
+        if lambda {
+            format!("{{\n  x = {}:\n    1;\n}}\n", parts.join(":\n    "))
+        } else {
+            format!("{{\n  x = f\n    {};\n}}\n", parts.join("\n    "))
+        }
+    }
+
+    #[test]
+    fn chains_alejandra_cannot_finish_are_refused_before_it_starts() {
+        for lambda in [false, true] {
+            let started = std::time::Instant::now();
+            let error = format_text(&Formatter::Alejandra, &chain(40, lambda)).unwrap_err();
+            let FormatError::Formatter(message) = error else {
+                panic!("{error:?}");
+            };
+            assert!(message.contains("on line 2 has 40"), "{message}");
+            assert!(
+                message.contains("40 of them after a line break"),
+                "{message}"
+            );
+            assert_eq!(message.contains("list without"), !lambda, "{message}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            // The longest chain that is formatted.
+            let within = chain(16, lambda);
+            assert!(format_text(&Formatter::Alejandra, &within).is_ok());
+            let beyond = chain(17, lambda);
+            assert!(format_text(&Formatter::Alejandra, &beyond).is_err());
+        }
+        // Arguments on one line cost far less than those after breaks.
+        let ten_and_forty = chain(10, false).replace(
+            "p9",
+            &(0..40)
+                .map(|i| format!("q{i}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        assert!(format_text(&Formatter::Alejandra, &ten_and_forty).is_ok());
+        // Found by the server fuzz target: a call over lines inside an
+        // interpolation took the whole timeout.
+        let paths: Vec<String> = (0..30).map(|i| format!("./p/{i}.nix")).collect();
+        let text = format!("{{\n  x = [\"a=${{f {}}}\"];\n}}\n", paths.join("\n  "));
+        let Err(FormatError::Formatter(message)) = format_text(&Formatter::Alejandra, &text) else {
+            panic!("formatted");
+        };
+        assert!(
+            message.contains("has 30 arguments, 29 of them"),
+            "{message}"
+        );
     }
 
     #[test]
