@@ -38,6 +38,15 @@ pub const MAX_NESTING: usize = 1_000;
 
 /// A parse: the green tree and the syntax errors (range, message).
 pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
+    let (green, errors, _) = parse_measured(text);
+    (green, errors)
+}
+
+/// [`parse`], and an upper bound of the text's nesting estimate (see
+/// [`Nesting`]; meaningful only when the text was parsed): an incremental
+/// reparse of a piece of the text proves the guard's answer from it
+/// without estimating the whole text again.
+pub fn parse_measured(text: &str) -> (GreenNode, Vec<(TextRange, String)>, usize) {
     // Open documents can be of any size; what is read from disk is refused
     // at this size before it gets here.
     if let Some(reason) = crate::eval::too_large(text.len() as u64) {
@@ -45,14 +54,23 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
         return (
             not_analysed(text),
             vec![(TextRange::empty(0.into()), message)],
+            usize::MAX,
         );
     }
-    if let Some(offset) = nesting_beyond(text, MAX_NESTING) {
-        let at = TextSize::try_from(offset).unwrap_or_default();
-        let message =
-            format!("nested too deeply (more than {MAX_NESTING} levels); the file is not analysed");
-        return (not_analysed(text), vec![(TextRange::empty(at), message)]);
-    }
+    let nesting = match nesting_within(text, MAX_NESTING) {
+        Ok(nesting) => nesting,
+        Err(offset) => {
+            let at = TextSize::try_from(offset).unwrap_or_default();
+            let message = format!(
+                "nested too deeply (more than {MAX_NESTING} levels); the file is not analysed"
+            );
+            return (
+                not_analysed(text),
+                vec![(TextRange::empty(at), message)],
+                usize::MAX,
+            );
+        }
+    };
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
     let mut lists: Option<UnclosedLists> = None;
@@ -75,7 +93,7 @@ pub fn parse(text: &str) -> (GreenNode, Vec<(TextRange, String)>) {
             (range, message)
         })
         .collect();
-    (root.green().to_owned(), errors)
+    (root.green().to_owned(), errors, nesting)
 }
 
 /// The lists a parse never closed: the parser then takes everything up
@@ -136,65 +154,117 @@ fn not_analysed(text: &str) -> GreenNode {
 }
 
 /// Where the text may nest deeper than `limit`, if anywhere.
+pub fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
+    nesting_within(text, limit).err()
+}
+
+/// The text's deepest nesting estimate when it is within `limit` (an upper
+/// bound of it for short texts), else where it goes past.
+fn nesting_within(text: &str, limit: usize) -> Result<usize, usize> {
+    // Every level needs at least one character.
+    if text.len() <= limit {
+        return Ok(text.len() + 1);
+    }
+    let mut nesting = Nesting::new();
+    let mut offset = 0usize;
+    for (kind, token) in rnix::tokenize(text) {
+        nesting.token(kind);
+        if nesting.depth > limit {
+            return Err(offset);
+        }
+        offset += token.len();
+    }
+    Ok(nesting.deepest)
+}
+
+/// The nesting estimate, a token at a time.
 ///
 /// Depth is over-estimated from the tokens: each bracket opens a level, and
 /// within one, every token since the last `;` or `,` may nest one level
 /// deeper (operators, applications, lambdas chain). List items are
 /// siblings, so they add nothing.
-pub fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
-    // Every level needs at least one character.
-    if text.len() <= limit {
-        return None;
+pub struct Nesting {
+    levels: Vec<Level>,
+    /// The sum of `run + 1` over `levels`, kept up to date.
+    depth: usize,
+    /// The deepest `depth` so far.
+    deepest: usize,
+    /// A bracket closed that no token here opened.
+    closed_outer: bool,
+}
+
+struct Level {
+    list: bool,
+    run: usize,
+}
+
+impl Default for Nesting {
+    fn default() -> Self {
+        Nesting::new()
     }
-    struct Level {
-        list: bool,
-        run: usize,
+}
+
+impl Nesting {
+    pub fn new() -> Nesting {
+        Nesting {
+            levels: vec![Level {
+                list: false,
+                run: 0,
+            }],
+            depth: 1,
+            deepest: 1,
+            closed_outer: false,
+        }
     }
-    let mut levels = vec![Level {
-        list: false,
-        run: 0,
-    }];
-    // The sum of `run + 1` over `levels`, kept up to date.
-    let mut depth = 1usize;
-    let mut offset = 0usize;
-    for (kind, token) in rnix::tokenize(text) {
+
+    pub fn token(&mut self, kind: SyntaxKind) {
         match kind {
             TOKEN_WHITESPACE | TOKEN_COMMENT => {}
             TOKEN_L_BRACE | TOKEN_L_BRACK | TOKEN_L_PAREN | TOKEN_INTERPOL_START => {
-                levels.push(Level {
+                self.levels.push(Level {
                     list: kind == TOKEN_L_BRACK,
                     run: 0,
                 });
-                depth += 1;
+                self.depth += 1;
             }
             TOKEN_R_BRACE | TOKEN_R_BRACK | TOKEN_R_PAREN | TOKEN_INTERPOL_END => {
-                if levels.len() > 1
-                    && let Some(level) = levels.pop()
+                if self.levels.len() > 1
+                    && let Some(level) = self.levels.pop()
                 {
-                    depth -= level.run + 1;
+                    self.depth -= level.run + 1;
+                } else {
+                    self.closed_outer = true;
                 }
             }
             TOKEN_SEMICOLON | TOKEN_COMMA => {
-                if let Some(level) = levels.last_mut() {
-                    depth -= level.run;
+                if let Some(level) = self.levels.last_mut() {
+                    self.depth -= level.run;
                     level.run = 0;
                 }
             }
             _ => {
-                if let Some(level) = levels.last_mut()
+                if let Some(level) = self.levels.last_mut()
                     && !level.list
                 {
                     level.run += 1;
-                    depth += 1;
+                    self.depth += 1;
                 }
             }
         }
-        if depth > limit {
-            return Some(offset);
-        }
-        offset += token.len();
+        self.deepest = self.deepest.max(self.depth);
     }
-    None
+
+    /// The deepest estimate so far, counting the level the tokens started in.
+    pub fn deepest(&self) -> usize {
+        self.deepest
+    }
+
+    /// Every bracket the tokens opened they closed, and no other, and the
+    /// last `;` or `,` ended the run of the level they started in: the
+    /// estimate after them is what it was before them.
+    pub fn back_where_it_started(&self) -> bool {
+        !self.closed_outer && self.levels.len() == 1 && self.depth == 1
+    }
 }
 
 #[cfg(test)]

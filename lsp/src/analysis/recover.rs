@@ -25,16 +25,25 @@ pub type Parse = (GreenNode, Vec<(TextRange, String)>);
 /// A bounded parse (see `micros_options::syntax`), with missing `;`s
 /// repaired: the tree, and the errors (range, message).
 pub fn parse(text: &str) -> Parse {
-    parse_with(text, &mut micros_options::syntax::parse)
+    parse_with(
+        text,
+        micros_options::syntax::parse(text),
+        &mut micros_options::syntax::parse,
+    )
 }
 
-/// [`parse`], with each repaired candidate parsed by `parse_candidate`,
-/// which must give what `micros_options::syntax::parse` gives. An edit
+/// [`parse`] from `parsed`, the text's own parse, with each repaired
+/// candidate parsed by `parse_candidate`; both must be what
+/// `micros_options::syntax::parse` gives. An edit
 /// that deletes a `;` is repaired into the text before the edit less a
 /// line break: incremental reparsing (`reparse`) has that text's tree and
 /// gets the candidate's from it without the parser.
-pub fn parse_with(text: &str, parse_candidate: &mut dyn FnMut(&str) -> Parse) -> Parse {
-    let (mut green, mut errors) = micros_options::syntax::parse(text);
+pub fn parse_with(
+    text: &str,
+    parsed: Parse,
+    parse_candidate: &mut dyn FnMut(&str) -> Parse,
+) -> Parse {
+    let (mut green, mut errors) = parsed;
     if errors.is_empty() || unparsed(&green) {
         return (green, errors);
     }
@@ -44,7 +53,7 @@ pub fn parse_with(text: &str, parse_candidate: &mut dyn FnMut(&str) -> Parse) ->
         let Some(first) = first_error(&errors) else {
             break;
         };
-        let Some((value_end, replaced)) = line_end_before(&repaired, first) else {
+        let Some((value_end, replaced)) = line_end_before(&green, &repaired, first) else {
             break;
         };
         let mut candidate = repaired.clone();
@@ -87,33 +96,46 @@ fn first_error(errors: &[(TextRange, String)]) -> Option<TextSize> {
 
 /// The last line break before `error` that follows a complete value: the
 /// end of that value, and the byte after it (a whitespace character) that a
-/// `;` can replace.
-fn line_end_before(text: &str, error: TextSize) -> Option<(TextSize, usize)> {
-    let error = usize::from(error);
-    let mut offset = 0;
-    let mut last_value_end: Option<usize> = None;
-    let mut candidate = None;
-    for (kind, token) in rnix::tokenize(text) {
-        let start = offset;
-        offset += token.len();
-        if start >= error {
-            break;
-        }
-        match kind {
-            TOKEN_WHITESPACE if token.contains('\n') => {
-                candidate = last_value_end;
-                last_value_end = None;
-            }
-            TOKEN_WHITESPACE | TOKEN_COMMENT => {}
-            kind if ends_a_value(kind) => last_value_end = Some(offset),
-            _ => last_value_end = None,
-        }
+/// `;` can replace. Read backwards from the error in `green`, the tree of
+/// `text`, whose tokens are the lexer's (the parser renames only `or` used
+/// as a name): the file before it is not lexed again.
+fn line_end_before(green: &GreenNode, text: &str, error: TextSize) -> Option<(TextSize, usize)> {
+    let root = rnix::SyntaxNode::new_root(green.clone());
+    let lexed_kind = |token: &rnix::SyntaxToken| match token.kind() {
+        TOKEN_IDENT if token.text() == "or" => TOKEN_OR,
+        kind => kind,
+    };
+    let is_break =
+        |token: &rnix::SyntaxToken| token.kind() == TOKEN_WHITESPACE && token.text().contains('\n');
+    // The last token that starts before the error.
+    let mut token = match root.token_at_offset(error) {
+        rowan::TokenAtOffset::None => root.last_token()?,
+        rowan::TokenAtOffset::Single(token) => token,
+        rowan::TokenAtOffset::Between(before, _) => before,
+    };
+    while token.text_range().start() >= error {
+        token = token.prev_token()?;
     }
-    let value_end = candidate?;
+    // The last line break before it ...
+    while !is_break(&token) {
+        token = token.prev_token()?;
+    }
+    // ... follows a value when the last token on its line is one.
+    let mut before = token.prev_token()?;
+    while matches!(before.kind(), TOKEN_WHITESPACE | TOKEN_COMMENT) {
+        if is_break(&before) {
+            return None;
+        }
+        before = before.prev_token()?;
+    }
+    if !ends_a_value(lexed_kind(&before)) {
+        return None;
+    }
+    let value_end = usize::from(before.text_range().end());
     if !text.as_bytes().get(value_end)?.is_ascii_whitespace() {
         return None;
     }
-    Some((TextSize::try_from(value_end).ok()?, value_end))
+    Some((before.text_range().end(), value_end))
 }
 
 /// Tokens a value can end with.
@@ -133,4 +155,60 @@ fn ends_a_value(kind: SyntaxKind) -> bool {
             | TOKEN_R_BRACK
             | TOKEN_R_PAREN
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lexer's reading, from the start of the text: what the tree's
+    /// tokens must give.
+    fn line_end_before_by_lexing(text: &str, error: TextSize) -> Option<(TextSize, usize)> {
+        let error = usize::from(error);
+        let mut offset = 0;
+        let mut last_value_end: Option<usize> = None;
+        let mut candidate = None;
+        for (kind, token) in rnix::tokenize(text) {
+            let start = offset;
+            offset += token.len();
+            if start >= error {
+                break;
+            }
+            match kind {
+                TOKEN_WHITESPACE if token.contains('\n') => {
+                    candidate = last_value_end;
+                    last_value_end = None;
+                }
+                TOKEN_WHITESPACE | TOKEN_COMMENT => {}
+                kind if ends_a_value(kind) => last_value_end = Some(offset),
+                _ => last_value_end = None,
+            }
+        }
+        let value_end = candidate?;
+        if !text.as_bytes().get(value_end)?.is_ascii_whitespace() {
+            return None;
+        }
+        Some((TextSize::try_from(value_end).ok()?, value_end))
+    }
+
+    #[test]
+    fn the_line_end_read_from_the_tree_is_the_lexers() {
+        let texts = [
+            include_str!("../../../tests/fixtures/template/configuration.nix"),
+            "{\n  a = x.or\n  b = 1 # c\n  /* d */ c = \"s\n t\"\n  d = ''\n x\n '' e\n\n f = [ 1\n 2 ]\n  g = or\n}\n",
+            "\n\nx\n",
+            "",
+        ];
+        for text in texts {
+            let (green, _) = micros_options::syntax::parse(text);
+            for error in 0..=text.len() {
+                let error = TextSize::try_from(error).unwrap();
+                assert_eq!(
+                    line_end_before(&green, text, error),
+                    line_end_before_by_lexing(text, error),
+                    "error at {error:?} in {text:?}"
+                );
+            }
+        }
+    }
 }
