@@ -35,6 +35,14 @@ const MAX_SUBMODULE_DEPTH: u32 = 16;
 pub const MAX_SUBMODULES_PER_OPTION: u32 = 500;
 /// Attribute nesting in an `options` tree.
 const MAX_OPTIONS_DEPTH: usize = 64;
+/// Sets and declarations read under `options`, all modules and submodules
+/// of an extraction together. micros with the nixpkgs modules it imports
+/// declares 330 options (all of NixOS some 20,000); a set made of fresh
+/// copies of itself (a function that returns two) would otherwise be
+/// walked to `MAX_OPTIONS_DEPTH` at every branch, 2^64 sets (found by the
+/// diagnostics fuzzer: 14 GB in a minute). At this bound such a tree
+/// takes 0.1 s.
+pub const MAX_OPTION_ENTRIES: usize = 50_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -167,6 +175,9 @@ struct Collector<'e> {
     /// The submodules being resolved, outermost first: one met again
     /// contains itself.
     inside_submodules: Vec<*const SubmoduleSpec>,
+    /// The sets under `options` being walked, outermost first: one met
+    /// again contains itself.
+    inside_option_sets: Vec<*const Attrs>,
 }
 
 /// Run the extraction on a thread of its own, with a stack large enough
@@ -218,6 +229,7 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
         migrations: Vec::new(),
         diagnostics: Vec::new(),
         inside_submodules: Vec::new(),
+        inside_option_sets: Vec::new(),
     };
     let mut set = ModuleSet::default();
     let mut seen = HashSet::new();
@@ -560,12 +572,28 @@ impl Collector<'_> {
             .as_ref()
             .filter(|o| o.file == file)
             .map(|o| o.entry);
-        if loc.len() > MAX_OPTIONS_DEPTH {
-            self.warn(
-                file,
-                range.unwrap_or_default(),
-                "option declarations nested too deeply",
-            );
+        if self.eval.option_entries >= MAX_OPTION_ENTRIES {
+            return;
+        }
+        self.eval.option_entries += 1;
+        // Either limit is a tree that goes on and on: said once.
+        let runaway = if self.eval.option_entries == MAX_OPTION_ENTRIES {
+            Some(format!(
+                "infinite recursion encountered: the sets under `options` go on past {MAX_OPTION_ENTRIES} sets and declarations (is a set made of copies of itself?); the rest is not read"
+            ))
+        } else if loc.len() > MAX_OPTIONS_DEPTH {
+            Some(format!(
+                "infinite recursion encountered: option declarations nested too deeply (more than {MAX_OPTIONS_DEPTH} levels)"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = runaway {
+            if !self.eval.option_walk_reported {
+                self.eval.option_walk_reported = true;
+                self.eval
+                    .report_recursion(file, range.unwrap_or_default(), &message);
+            }
             return;
         }
         match self.eval.force(&entry.thunk) {
@@ -580,11 +608,33 @@ impl Collector<'_> {
                     });
                     return;
                 }
+                let set = Rc::as_ptr(&attrs);
+                if self.inside_option_sets.contains(&set) {
+                    // Once for each set, however many of its entries are it.
+                    if !self.eval.option_cycles_reported.insert(set as usize) {
+                        return;
+                    }
+                    let what = if loc.is_empty() {
+                        "`options`".to_string()
+                    } else {
+                        format!("`{}`", show_option(loc))
+                    };
+                    self.eval.report_recursion(
+                        entry.origin.as_ref().map_or(file, |o| o.file),
+                        entry.origin.as_ref().map(|o| o.entry).unwrap_or_default(),
+                        &format!(
+                            "infinite recursion encountered: the options at {what} contain the set they are in"
+                        ),
+                    );
+                    return;
+                }
+                self.inside_option_sets.push(set);
                 for (name, child) in &attrs.entries {
                     loc.push(name.to_string());
                     self.walk_options(child, loc, file, out);
                     loc.pop();
                 }
+                self.inside_option_sets.pop();
             }
             Value::Unknown(reason) => {
                 let what = if loc.is_empty() {
@@ -1225,6 +1275,7 @@ fn resolve_submodule(
         migrations: Vec::new(),
         diagnostics: Vec::new(),
         inside_submodules: inside,
+        inside_option_sets: Vec::new(),
     };
     // Documentation evaluates submodules with the placeholder name.
     let args = collector.module_args(Some("‹name›"));

@@ -89,6 +89,8 @@ pub const RECURSION_VARIANTS: &[(&str, &str, u64, bool)] = &[
     ("mutual-functions.nix", "infinite-recursion", 3, true),
     ("default-self.nix", "infinite-recursion", 3, true),
     ("submodule-own-options.nix", "infinite-recursion", 3, true),
+    ("options-self.nix", "infinite-recursion", 2, true),
+    ("options-copies.nix", "infinite-recursion", 2, true),
     ("config-mutual.nix", "infinite-recursion", 3, false),
     ("imports-self.nix", "import-cycle", 2, true),
     ("sibling-a.nix", "import-cycle", 2, true),

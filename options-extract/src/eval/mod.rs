@@ -133,6 +133,13 @@ pub struct Evaluator {
     /// Submodules resolved under the outermost one being resolved now
     /// (see `resolve_submodule` in extract.rs).
     pub submodules_resolved: u32,
+    /// Sets and declarations read under `options` by the extraction, all
+    /// modules and submodules together (`extract::MAX_OPTION_ENTRIES`).
+    pub option_entries: usize,
+    /// Whether a runaway `options` tree has been reported.
+    pub option_walk_reported: bool,
+    /// The sets under `options` reported as containing themselves.
+    pub option_cycles_reported: std::collections::HashSet<usize>,
     pub diagnostics: Vec<EvalDiagnostic>,
     /// The scopes of `let`, `rec` and function calls, whose thunks hold
     /// their scope back: cycles that reference counting never frees. They
@@ -165,6 +172,9 @@ impl Evaluator {
             // strings) is charged too, so this bounds time and memory.
             fuel: 50_000_000,
             submodules_resolved: 0,
+            option_entries: 0,
+            option_walk_reported: false,
+            option_cycles_reported: Default::default(),
             diagnostics: Vec::new(),
             cyclic_scopes: Vec::new(),
             cyclic_scopes_pruned: 1024,
