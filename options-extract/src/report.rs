@@ -62,7 +62,7 @@ pub fn render_coded(
     );
     let number = diagnostic.line.to_string();
     let gutter = " ".repeat(number.len());
-    let Some(line_text) = source.and_then(|s| s.lines().nth(diagnostic.line as usize - 1)) else {
+    let Some(line_text) = source.and_then(|s| line_of(diagnostic, s)) else {
         help_line(&mut out, &gutter);
         return out;
     };
@@ -88,6 +88,24 @@ pub fn render_coded(
     out
 }
 
+/// The text of the diagnostic's line: found from its range where the
+/// range starts at its line and column (a file with thousands of findings
+/// is not read from the start for each), else by counting lines.
+fn line_of<'t>(diagnostic: &Diagnostic, text: &'t str) -> Option<&'t str> {
+    if let Some((start, _)) = diagnostic.range
+        && let Some(before) = text.get(..start as usize)
+    {
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        if column == diagnostic.column as usize {
+            let rest = &text[line_start..];
+            let line = rest.split('\n').next().unwrap_or("");
+            return Some(line.strip_suffix('\r').unwrap_or(line));
+        }
+    }
+    text.lines().nth((diagnostic.line as usize).checked_sub(1)?)
+}
+
 fn display_path(path: &Path) -> String {
     match std::env::current_dir()
         .ok()
@@ -102,6 +120,27 @@ fn display_path(path: &Path) -> String {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn the_line_is_found_from_the_range_or_by_counting() {
+        let at = |line, column, start: Option<u32>| Diagnostic {
+            severity: Severity::Error,
+            file: PathBuf::from("/nowhere/m.nix"),
+            line,
+            column,
+            range: start.map(|s| (s, s + 1)),
+            message: "m".into(),
+            code: None,
+        };
+        let text = "a\r\n\u{e9}b c\r\nlast";
+        // Line 2 starts at byte 3; `c` is its third character, at byte 7.
+        assert_eq!(line_of(&at(2, 4, Some(7)), text), Some("\u{e9}b c"));
+        assert_eq!(line_of(&at(3, 1, Some(11)), text), Some("last"));
+        // A range that is not at the line and column: the line is counted.
+        assert_eq!(line_of(&at(3, 2, Some(0)), text), Some("last"));
+        assert_eq!(line_of(&at(1, 1, None), text), Some("a"));
+        assert_eq!(line_of(&at(9, 1, None), text), None);
+    }
 
     #[test]
     fn renders_line_and_caret() {

@@ -122,18 +122,15 @@ fn add_findings(
 fn file_diagnostics(db: &dyn db::Db, file: File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let text_len = TextSize::of(file.text(db).as_str());
-    let mut seen_syntax: Vec<TextRange> = Vec::new();
+    let mut seen_syntax: std::collections::HashSet<TextSize> = Default::default();
     for (range, message) in &db::parse(db, file).errors {
         let range = TextRange::new(range.start().min(text_len), range.end().min(text_len));
         // The parser repeats itself after an error, at the same place and at
         // the end of the file: the first error is the one to fix.
-        if seen_syntax
-            .iter()
-            .any(|r| r.start() == range.start() || range.start() == text_len)
-        {
+        let at_the_end_again = range.start() == text_len && !seen_syntax.is_empty();
+        if at_the_end_again || !seen_syntax.insert(range.start()) {
             continue;
         }
-        seen_syntax.push(range);
         out.push(Diagnostic {
             range,
             severity: Severity::Error,
