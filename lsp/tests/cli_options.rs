@@ -276,6 +276,33 @@ fn usage_errors_exit_2_and_help_and_version_work() {
     assert!(text(&missing.stderr).contains("/nonexistent/configuration.nix: no such file"));
 }
 
+/// A submodule made anew at every level, each holding the next, is
+/// resolved once per level until the depth bound: what its module gets
+/// wrong is still said once, not once per level (16 times each before).
+#[test]
+fn findings_inside_a_submodule_nested_in_itself_are_reported_once() {
+    let file = fixtures().join("recursion/submodule-fresh-copies.nix");
+    let output = run(with_fixture_sources(&mut micros())
+        .args(["--format", "list"])
+        .arg(&file));
+    let stderr = text(&output.stderr);
+    let mut headlines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error") || l.starts_with("warning"))
+        .collect();
+    headlines.sort();
+    assert_eq!(
+        headlines,
+        [
+            "error: infinite recursion encountered: submodules nest deeper than 16 levels here",
+            "warning: could not resolve the type of `k` statically (`notInScope`); it is treated as any value",
+            "warning: could not resolve the type of `l` statically (`alsoNotInScope`); it is treated as any value",
+        ],
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).contains("tree.a.b.c.<name>.k"));
+}
+
 /// A module whose types, defaults or submodules contain themselves: one
 /// diagnostic at the binding's file and line, and every option is listed.
 #[test]

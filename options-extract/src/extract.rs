@@ -44,14 +44,14 @@ const MAX_OPTIONS_DEPTH: usize = 64;
 /// takes 0.1 s.
 pub const MAX_OPTION_ENTRIES: usize = 50_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// Something the extractor could not do, pointing at the source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub file: PathBuf,
@@ -281,7 +281,10 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
     for (severity, file, range, message) in raw {
         diagnostics.push(make_diagnostic(&eval, severity, file, range, message));
     }
-    diagnostics.dedup();
+    // A submodule resolved at every level of a type that nests it reports
+    // its module's findings again each time: once is enough.
+    let mut reported = HashSet::new();
+    diagnostics.retain(|diagnostic| reported.insert(diagnostic.clone()));
     let files = (0..eval.file_count())
         .map(|i| {
             let file = eval.file(FileId(i as u32));

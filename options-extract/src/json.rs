@@ -371,7 +371,24 @@ fn insert_nested(
     let Some(budget) = budget.checked_sub(1) else {
         return Some(option);
     };
-    for len in (0..option.loc.len()).rev() {
+    // Every option whose loc is a prefix of this one sorts before it, and
+    // none can be longer than the prefix it shares with the option just
+    // before it: longer prefixes need no search (a loc of a hundred
+    // segments, nested in itself, made each search quadratic in it).
+    let before = options.partition_point(|p| p.loc <= option.loc);
+    let longest = before.checked_sub(1).map_or(0, |at| {
+        options[at]
+            .loc
+            .iter()
+            .zip(&option.loc)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    let longest = longest.min(option.loc.len().saturating_sub(1));
+    for len in (0..=longest).rev() {
+        if len >= option.loc.len() {
+            break;
+        }
         let prefix = &option.loc[..len];
         // The last option with this loc, as a JSON object keeps the later
         // of two equal names.
