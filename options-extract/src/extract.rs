@@ -206,8 +206,13 @@ pub fn extract(request: &ExtractRequest) -> Extraction {
 }
 
 /// Evaluation steps one option's type, default, example or description
-/// may take (tens of milliseconds at most); real ones take a handful.
-const OPTION_BUDGET: u64 = 1_000_000;
+/// may take (a few milliseconds at most); real ones take a handful.
+const OPTION_BUDGET: u64 = 250_000;
+/// Evaluation steps one module may take to give its set (its function
+/// applied): a module that runs away leaves the others their share, where
+/// before it spent the whole budget and every option of micros read after
+/// it was left without a type.
+const MODULE_BUDGET: u64 = 250_000;
 
 /// Extraction on the calling thread.
 pub fn extract_here(request: &ExtractRequest) -> Extraction {
@@ -259,6 +264,9 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
             &mut vec![file],
         );
     }
+    // Resolving the options has a budget of its own: however much reading
+    // the modules took, the options they declare get their types.
+    collector.eval.set_fuel(crate::eval::FUEL);
     collector.config_view(&set.decls);
     let options = collector.merge(set.decls);
     let mut migrations = std::mem::take(&mut collector.migrations);
@@ -384,17 +392,20 @@ impl Collector<'_> {
         seen: &mut HashSet<FileId>,
         stack: &mut Vec<FileId>,
     ) {
-        let mut value = self.eval.force(&module);
-        // A module may be a function of the module arguments.
-        for _ in 0..8 {
-            match value {
-                Value::Lambda(_) | Value::Prim(_) => value = self.eval.apply(value, args.clone()),
-                Value::Attrs(ref attrs) if attrs.get("__functor").is_some() => {
-                    value = self.eval.apply(value, args.clone())
+        let value = self.eval.with_budget(MODULE_BUDGET, |eval| {
+            let mut value = eval.force(&module);
+            // A module may be a function of the module arguments.
+            for _ in 0..8 {
+                match value {
+                    Value::Lambda(_) | Value::Prim(_) => value = eval.apply(value, args.clone()),
+                    Value::Attrs(ref attrs) if attrs.get("__functor").is_some() => {
+                        value = eval.apply(value, args.clone())
+                    }
+                    _ => break,
                 }
-                _ => break,
             }
-        }
+            value
+        });
         // Problems with the module as a whole point at where it is named.
         let whole_file = site;
         match value {

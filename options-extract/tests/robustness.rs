@@ -413,3 +413,64 @@ fn an_extraction_leaves_nothing_in_the_shared_lib() {
     assert!(fresh.contains("the probe"), "the probe extracts: {fresh}");
     assert_eq!(fresh, after);
 }
+
+/// A user module that imports itself twice at every level (found by the
+/// extract fuzzer) runs away when it is applied: it has a share of the
+/// budget, and the micros options read beside it keep their types. Before,
+/// it spent the whole budget (50 million steps, 5 s) and every option
+/// of micros was left untyped.
+#[test]
+fn a_runaway_module_leaves_the_other_modules_their_budget() {
+    let dir = scratch("runaway-module");
+    std::fs::write(
+        dir.join("default.nix"),
+        "{ ... }: { imports = [ ./a.nix ]; }",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a.nix"),
+        "x: (import ./a.nix 1) * (import ./a.nix 2)\n",
+    )
+    .unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    let mut request = micros_options::sources::micros_request(
+        &fixtures.join("micros"),
+        Some(&fixtures.join("nixpkgs")),
+    )
+    .expect("the fixture tree");
+    request.roots.push(Root {
+        kind: RootKind::User,
+        dir: dir.clone(),
+    });
+    request
+        .modules
+        .push(ModuleSource::File(dir.join("default.nix")));
+    let start = Instant::now();
+    let extraction = extract(&request);
+    let elapsed = start.elapsed();
+    let untyped: Vec<String> = extraction
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("could not resolve the type"))
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(untyped.is_empty(), "{untyped:#?}");
+    let getty = extraction
+        .options
+        .flatten()
+        .into_iter()
+        .find(|o| o.name() == "services.getty.enable")
+        .expect("a micros option");
+    assert_eq!(getty.ty.description(), "boolean");
+    let about_a: Vec<&str> = extraction
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.ends_with("a.nix"))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        !about_a.is_empty(),
+        "{:#?} ({elapsed:?})",
+        extraction.diagnostics
+    );
+}

@@ -97,6 +97,16 @@ impl SourceText {
     }
 }
 
+/// Evaluation steps an evaluator may take in one phase of an extraction
+/// (reading the modules, then resolving the options they declare). The
+/// micros tree with its nixpkgs modules takes 4,453 in all; the generated
+/// tree of 20,000 options in the extraction benchmark 312,001. Bulk work
+/// (lists, strings) is charged too, so this bounds time and memory: a
+/// step costs 120-170 ns in the fuzzing build, where the 50 million steps
+/// allowed before (a module that imports itself twice at every level,
+/// found by the extract fuzzer) took 8.4 s.
+pub const FUEL: u64 = 3_000_000;
+
 /// The budget outside a [`Evaluator::enter_budget`] scope.
 #[must_use]
 pub struct BudgetScope {
@@ -167,10 +177,7 @@ impl Evaluator {
             depth: 0,
             depth_reported: false,
             recursions: 0,
-            // The micros tree takes a few thousand steps; a generated tree
-            // of 20,000 options a few hundred thousand. Bulk work (lists,
-            // strings) is charged too, so this bounds time and memory.
-            fuel: 50_000_000,
+            fuel: FUEL,
             submodules_resolved: 0,
             option_entries: 0,
             option_walk_reported: false,
