@@ -33,6 +33,9 @@ const MAX_SUBMODULE_DEPTH: u32 = 16;
 /// extract fuzzer) still gave 16,000 options and 25 MB of JSON, 0.4 s of
 /// `micros options` and over a second in the fuzzing build.
 pub const MAX_SUBMODULES_PER_OPTION: u32 = 500;
+/// Modules within modules (`imports`, lists of modules), files and inline
+/// ones together; micros nests a handful.
+const MAX_MODULE_DEPTH: u32 = 64;
 /// Attribute nesting in an `options` tree.
 const MAX_OPTIONS_DEPTH: usize = 64;
 /// Sets and declarations read under `options`, all modules and submodules
@@ -178,6 +181,8 @@ struct Collector<'e> {
     /// The sets under `options` being walked, outermost first: one met
     /// again contains itself.
     inside_option_sets: Vec<*const Attrs>,
+    /// How deep in modules within modules the collection is.
+    module_depth: u32,
 }
 
 /// Run the extraction on a thread of its own, with a stack large enough
@@ -235,6 +240,7 @@ pub fn extract_here(request: &ExtractRequest) -> Extraction {
         diagnostics: Vec::new(),
         inside_submodules: Vec::new(),
         inside_option_sets: Vec::new(),
+        module_depth: 0,
     };
     let mut set = ModuleSet::default();
     let mut seen = HashSet::new();
@@ -383,6 +389,35 @@ impl Collector<'_> {
 
     #[allow(clippy::too_many_arguments)]
     fn collect_module(
+        &mut self,
+        module: Thunk,
+        file: FileId,
+        site: TextRange,
+        args: &Thunk,
+        out: &mut ModuleSet,
+        seen: &mut HashSet<FileId>,
+        stack: &mut Vec<FileId>,
+    ) {
+        // A file is read once, but a module written inline can hold itself
+        // (`m = { imports = [ m ]; }`): without a bound that overflowed the
+        // stack, taking `micros check` and the server down.
+        if self.module_depth >= MAX_MODULE_DEPTH {
+            self.eval.report_recursion(
+                file,
+                site,
+                &format!(
+                    "infinite recursion encountered: modules import modules deeper than {MAX_MODULE_DEPTH} levels here (does a module import itself?)"
+                ),
+            );
+            return;
+        }
+        self.module_depth += 1;
+        self.collect_module_value(module, file, site, args, out, seen, stack);
+        self.module_depth -= 1;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn collect_module_value(
         &mut self,
         module: Thunk,
         file: FileId,
@@ -1290,6 +1325,7 @@ fn resolve_submodule(
         diagnostics: Vec::new(),
         inside_submodules: inside,
         inside_option_sets: Vec::new(),
+        module_depth: 0,
     };
     // Documentation evaluates submodules with the placeholder name.
     let args = collector.module_args(Some("‹name›"));

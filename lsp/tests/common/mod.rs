@@ -92,6 +92,7 @@ pub const RECURSION_VARIANTS: &[(&str, &str, u64, bool)] = &[
     ("options-self.nix", "infinite-recursion", 2, true),
     ("options-copies.nix", "infinite-recursion", 2, true),
     ("config-mutual.nix", "infinite-recursion", 3, false),
+    ("imports-itself-inline.nix", "infinite-recursion", 2, true),
     ("imports-self.nix", "import-cycle", 2, true),
     ("sibling-a.nix", "import-cycle", 2, true),
     ("sibling-b.nix", "import-cycle", 2, true),
