@@ -412,21 +412,6 @@ impl Collector<'_> {
             return;
         }
         self.module_depth += 1;
-        self.collect_module_value(module, file, site, args, out, seen, stack);
-        self.module_depth -= 1;
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn collect_module_value(
-        &mut self,
-        module: Thunk,
-        file: FileId,
-        site: TextRange,
-        args: &Thunk,
-        out: &mut ModuleSet,
-        seen: &mut HashSet<FileId>,
-        stack: &mut Vec<FileId>,
-    ) {
         let value = self.eval.with_budget(MODULE_BUDGET, |eval| {
             let mut value = eval.force(&module);
             // A module may be a function of the module arguments.
@@ -474,6 +459,7 @@ impl Collector<'_> {
                 ),
             ),
         }
+        self.module_depth -= 1;
     }
 
     #[allow(clippy::too_many_arguments)]
