@@ -278,7 +278,7 @@ fn usage_errors_exit_2_and_help_and_version_work() {
 
 /// A submodule made anew at every level, each holding the next, is
 /// resolved once per level until the depth bound: what its module gets
-/// wrong is still said once, not once per level (16 times each before).
+/// wrong is still said once, not once per level (16 times each before, when the bound was 16).
 #[test]
 fn findings_inside_a_submodule_nested_in_itself_are_reported_once() {
     let file = fixtures().join("recursion/submodule-fresh-copies.nix");
@@ -294,7 +294,7 @@ fn findings_inside_a_submodule_nested_in_itself_are_reported_once() {
     assert_eq!(
         headlines,
         [
-            "error: infinite recursion encountered: submodules nest deeper than 16 levels here",
+            "error: infinite recursion encountered: submodules nest deeper than 8 levels here",
             "warning: could not resolve the type of `k` statically (`notInScope`); it is treated as any value",
             "warning: could not resolve the type of `l` statically (`alsoNotInScope`); it is treated as any value",
         ],

@@ -24,15 +24,25 @@ use crate::model::{
 };
 
 /// Submodules nest at most this deep; deeper is almost surely a type that
-/// refers to itself.
-const MAX_SUBMODULE_DEPTH: u32 = 16;
+/// refers to itself (micros and the nixpkgs modules it imports nest two).
+/// At 16, a submodule made anew at every level with a few hundred options
+/// (found by the extract fuzzer) gave 5,600 options with locs of 110
+/// segments, 13 MB of JSON.
+const MAX_SUBMODULE_DEPTH: u32 = 8;
 /// Submodules resolved below one option's type, all levels together: a
 /// submodule whose options are two copies of itself doubles at every level,
-/// which the depth bound alone lets grow to 2^16 (seconds, hundreds of MB).
+/// which the depth bound alone let grow to 2^16 when it was 16 (seconds,
+/// hundreds of MB).
 /// Real trees resolve a few dozen. At 2,000 a 2.7 KB module (found by the
 /// extract fuzzer) still gave 16,000 options and 25 MB of JSON, 0.4 s of
 /// `micros options` and over a second in the fuzzing build.
 pub const MAX_SUBMODULES_PER_OPTION: u32 = 500;
+/// Options declared in the submodules below one option's type, all levels
+/// together (the biggest submodules of NixOS declare a few dozen): a
+/// submodule made anew at every level with a few hundred options (found by
+/// the extract fuzzer) gave thousands of options with locs of a hundred
+/// segments, over a second in the fuzzing build.
+pub const MAX_SUB_OPTIONS_PER_OPTION: usize = 2_000;
 /// Modules within modules (`imports`, lists of modules), files and inline
 /// ones together; micros nests a handful.
 const MAX_MODULE_DEPTH: u32 = 64;
@@ -1293,11 +1303,17 @@ fn resolve_submodule(
     }
     if inside.is_empty() {
         eval.submodules_resolved = 0;
+        eval.sub_options_resolved = 0;
     }
     eval.submodules_resolved += 1;
     if eval.submodules_resolved > MAX_SUBMODULES_PER_OPTION {
         return Err(format!(
             "infinite recursion encountered: this type expands into more than {MAX_SUBMODULES_PER_OPTION} submodules"
+        ));
+    }
+    if eval.sub_options_resolved > MAX_SUB_OPTIONS_PER_OPTION {
+        return Err(format!(
+            "infinite recursion encountered: this type expands into more than {MAX_SUB_OPTIONS_PER_OPTION} options"
         ));
     }
     let mut inside = inside.to_vec();
@@ -1351,6 +1367,9 @@ fn resolve_submodule(
         }
     });
     collector.config_view(&set.decls);
+    // Counted before the submodules below are resolved (in `merge`), so
+    // that a chain of them stops at the bound rather than past it.
+    collector.eval.sub_options_resolved += set.decls.len();
     let options = collector.merge(set.decls);
     migrations.append(&mut collector.migrations);
     diagnostics.append(&mut collector.diagnostics);

@@ -474,3 +474,37 @@ fn a_runaway_module_leaves_the_other_modules_their_budget() {
         extraction.diagnostics
     );
 }
+
+/// A submodule made anew at every level, each declaring hundreds of
+/// options beside the next level (the shape of an input the extract
+/// fuzzer found): the options below one option's type are bounded in all,
+/// not only the depth and the number of submodules.
+#[test]
+fn the_options_below_one_type_are_bounded_in_all() {
+    let dir = scratch("wide-submodules");
+    let many: String = (0..400)
+        .map(|i| format!("    options.o{i} = mkOption {{ type = types.str; }};\n"))
+        .collect();
+    let module = format!(
+        "{{ lib, ... }}:\nlet\n  inherit (lib) mkOption types;\n  node = _: types.submodule {{\n    options.next = mkOption {{ type = types.attrsOf (node null); }};\n{many}  }};\nin {{\n  options.tree = mkOption {{ type = node null; }};\n}}\n"
+    );
+    let extraction = extract_module_promptly(&dir, &module);
+    let below = names(&extraction)
+        .iter()
+        .filter(|name| name.starts_with("tree."))
+        .count();
+    let bound = micros_options::extract::MAX_SUB_OPTIONS_PER_OPTION;
+    assert!(below <= bound + 401, "{below} options below `tree`");
+    let recursion: Vec<&str> = extraction
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .filter(|m| m.starts_with("infinite recursion"))
+        .collect();
+    assert_eq!(
+        recursion,
+        [format!(
+            "infinite recursion encountered: this type expands into more than {bound} options"
+        )],
+    );
+}

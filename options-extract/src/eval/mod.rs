@@ -143,6 +143,8 @@ pub struct Evaluator {
     /// Submodules resolved under the outermost one being resolved now
     /// (see `resolve_submodule` in extract.rs).
     pub submodules_resolved: u32,
+    /// Options those submodules declared.
+    pub sub_options_resolved: usize,
     /// Sets and declarations read under `options` by the extraction, all
     /// modules and submodules together (`extract::MAX_OPTION_ENTRIES`).
     pub option_entries: usize,
@@ -179,6 +181,7 @@ impl Evaluator {
             recursions: 0,
             fuel: FUEL,
             submodules_resolved: 0,
+            sub_options_resolved: 0,
             option_entries: 0,
             option_walk_reported: false,
             option_cycles_reported: Default::default(),
