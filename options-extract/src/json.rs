@@ -384,11 +384,7 @@ fn insert_nested(
             .take_while(|(a, b)| a == b)
             .count()
     });
-    let longest = longest.min(option.loc.len().saturating_sub(1));
-    for len in (0..=longest).rev() {
-        if len >= option.loc.len() {
-            break;
-        }
+    for len in (0..option.loc.len().min(longest + 1)).rev() {
         let prefix = &option.loc[..len];
         // The last option with this loc, as a JSON object keeps the later
         // of two equal names.
