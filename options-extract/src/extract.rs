@@ -43,6 +43,9 @@ pub const MAX_SUBMODULES_PER_OPTION: u32 = 500;
 /// the extract fuzzer) gave thousands of options with locs of a hundred
 /// segments, over a second in the fuzzing build.
 pub const MAX_SUB_OPTIONS_PER_OPTION: usize = 2_000;
+/// Modules collected in one extraction, files and inline ones, submodules'
+/// too: micros has some 60, all of NixOS some 2,000.
+pub const MAX_MODULES: usize = 20_000;
 /// Modules within modules (`imports`, lists of modules), files and inline
 /// ones together; micros nests a handful.
 const MAX_MODULE_DEPTH: u32 = 64;
@@ -408,6 +411,24 @@ impl Collector<'_> {
         seen: &mut HashSet<FileId>,
         stack: &mut Vec<FileId>,
     ) {
+        // Within the depth bound, a module that imports itself twice at
+        // every level still branches to 2^64 modules.
+        self.eval.modules_collected += 1;
+        if self.eval.modules_collected > MAX_MODULES {
+            // Said once, and not through `report_recursion`: the depth bound
+            // has usually been reported at this very place already.
+            if self.eval.modules_collected == MAX_MODULES + 1 {
+                self.eval.diagnostics.push(EvalDiagnostic {
+                    file,
+                    range: site,
+                    message: format!(
+                        "infinite recursion encountered: the modules go on past {MAX_MODULES} (does a module import itself more than once?); the rest are not read"
+                    ),
+                    code: Some(crate::eval::INFINITE_RECURSION),
+                });
+            }
+            return;
+        }
         // A file is read once, but a module written inline can hold itself
         // (`m = { imports = [ m ]; }`): without a bound that overflowed the
         // stack, taking `micros check` and the server down.

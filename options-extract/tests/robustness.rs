@@ -508,3 +508,36 @@ fn the_options_below_one_type_are_bounded_in_all() {
         )],
     );
 }
+
+/// A module that imports itself twice at every level branches to 2^64
+/// modules within the depth bound (found by the extract fuzzer: 2 s, a
+/// warning per module): the modules of one extraction are bounded, and
+/// going past the bound is said once.
+#[test]
+fn the_modules_of_an_extraction_are_bounded() {
+    let dir = scratch("branching-imports");
+    let extraction = extract_files(
+        &dir,
+        &[
+            ("main.nix", "{ ... }: { imports = [ ./a.nix ]; }"),
+            (
+                "a.nix",
+                "x: { imports = [ (import ./a.nix x) (import ./a.nix x) ]; }",
+            ),
+        ],
+        "main.nix",
+    );
+    let bound = micros_options::extract::MAX_MODULES;
+    let past: Vec<&str> = extraction
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .filter(|m| m.contains(&format!("past {bound}")))
+        .collect();
+    assert_eq!(past.len(), 1, "{:#?}", extraction.diagnostics);
+    assert!(
+        extraction.diagnostics.len() <= 3,
+        "{:#?}",
+        extraction.diagnostics
+    );
+}

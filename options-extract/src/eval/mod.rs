@@ -145,6 +145,9 @@ pub struct Evaluator {
     pub submodules_resolved: u32,
     /// Options those submodules declared.
     pub sub_options_resolved: usize,
+    /// Modules collected by the extraction, and those refused past
+    /// `extract::MAX_MODULES`.
+    pub modules_collected: usize,
     /// Sets and declarations read under `options` by the extraction, all
     /// modules and submodules together (`extract::MAX_OPTION_ENTRIES`).
     pub option_entries: usize,
@@ -182,6 +185,7 @@ impl Evaluator {
             fuel: FUEL,
             submodules_resolved: 0,
             sub_options_resolved: 0,
+            modules_collected: 0,
             option_entries: 0,
             option_walk_reported: false,
             option_cycles_reported: Default::default(),
